@@ -1,0 +1,47 @@
+"""The parsed corpus in one object: documents, their clauses and each clause's records."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from .clauses import Clause, all_clauses, find_clause
+from .corpus import DEFAULT_CORPUS_DIR, Document, load_documents
+from .errors import UnknownClause
+from .records import ClauseRecords, clause_records
+
+
+@dataclass(frozen=True)
+class Catalog:
+    documents: tuple[Document, ...]
+    clauses: tuple[Clause, ...]
+    records: dict  # clause_id → ClauseRecords
+
+    @classmethod
+    def from_documents(cls, docs: list[Document]) -> "Catalog":
+        clauses = all_clauses(docs)
+        return cls(tuple(docs), tuple(clauses), {c.clause_id: clause_records(c) for c in clauses})
+
+    @classmethod
+    def load(cls, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> "Catalog":
+        return cls.from_documents(load_documents(corpus_dir))
+
+    @cached_property
+    def by_id(self) -> dict[str, Clause]:
+        return {c.clause_id: c for c in self.clauses}
+
+    def document(self, key: str) -> Document:
+        for d in self.documents:
+            if d.key == key or d.doc_number == key:
+                return d
+        keys = ", ".join(d.key for d in self.documents)
+        raise UnknownClause(f"no document {key!r}; the documents are {keys}")
+
+    def find(self, query: str) -> Clause:
+        return find_clause(list(self.clauses), query)
+
+    def records_of(self, clause_id: str) -> ClauseRecords:
+        return self.records[clause_id]
+
+    def children(self, clause_id: str) -> list[Clause]:
+        return [c for c in self.clauses if c.parent_id == clause_id]

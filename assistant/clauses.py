@@ -1,0 +1,287 @@
+"""Documents → citable `Clause` tree, following the official hierarchy of Chinese government documents.
+
+Markers rank 一、 (part) > (一) (item) > 1. (sub-item) > (1) (sub-sub-item) > —— (dash item). A clause
+is a numbered provision: its marker paragraph plus the unnumbered paragraphs that continue it. Labelled
+paragraphs (``基本原则:…``) are clauses of their own, and so are the preamble before the first part, a
+closing paragraph after the last provision, and the notice. Nothing here knows the expected headings:
+levels come from the marker types, and numbering that runs across the whole document (doc 41's
+measures 1.–88.) is detected from the numbers themselves.
+
+Citation forms (``《title》（doc number）`` + a local part):
+  part 第二部分 · item 第二部分第（三）项 · sub-item 第二部分第（五）项第5条 · sub-sub-item …第（1）目 ·
+  document-wide numbered measure 第17条 · dash item or labelled paragraph: its parent + “its title” ·
+  preamble 前言 · closing 结语 · notice: 《notice title》（doc number）.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .corpus import Document
+from .errors import UnknownClause
+
+CN_DIGITS = "一二三四五六七八九"
+CN_NUM = r"[一二三四五六七八九十]+"
+# (type, regex); the order is the official rank, highest first.
+MARKERS = (
+    ("part", re.compile(rf"^(?P<n>{CN_NUM})、")),
+    ("item", re.compile(rf"^[(（](?P<n>{CN_NUM})[)）]")),
+    ("subitem", re.compile(r"^(?P<n>\d{1,3})(?:[.．](?!\d)|、)")),
+    ("subsubitem", re.compile(r"^[(（](?P<n>\d{1,3})[)）]")),
+    ("dash", re.compile(r"^——")),
+)
+RANK = {name: i for i, (name, _) in enumerate(MARKERS)}
+LABEL_RE = re.compile(r"^(?P<label>[\u4e00-\u9fff]{2,8})[:：]")
+TRAIL_SEP = " › "
+
+
+def cn_to_int(s: str) -> int:
+    """Chinese numeral up to 99: 十 → 10, 十四 → 14, 二十三 → 23."""
+    if "十" not in s:
+        return CN_DIGITS.index(s) + 1
+    tens, _, ones = s.partition("十")
+    return (CN_DIGITS.index(tens) + 1 if tens else 1) * 10 + (CN_DIGITS.index(ones) + 1 if ones else 0)
+
+
+@dataclass(frozen=True)
+class Clause:
+    clause_id: str          # stable: "<doc key>-<path>", e.g. 40-2.5.5, 41-1.2.17, 40-1.p2, 42-notice
+    doc_key: str
+    doc_number: str
+    title: str              # the document's (attachment's) title
+    level: str              # notice | preamble | part | item | subitem | measure | subsubitem | dash | paragraph | closing
+    number: str             # as printed: 二 / 三 / 5 / 17; "" for unnumbered clauses
+    label: str              # run-in title of a dash item or labelled paragraph, else ""
+    trail: tuple[str, ...]  # headings from the part down to this clause
+    local_citation: str     # 第二部分第（五）项第5条
+    citation: str           # 《吉林省清洁土壤行动计划》（吉政发〔2016〕40号）第二部分第（五）项第5条
+    text: str               # verbatim; equals document.text[start:end]
+    start: int
+    end: int
+    parent_id: str | None
+
+    @property
+    def heading(self) -> str:
+        return TRAIL_SEP.join(self.trail)
+
+
+def _heading_of(par: str, limit: int = 24) -> str:
+    """Short heading of a marker paragraph: its first sentence, cut at a comma when long."""
+    first = re.split(r"[。:：]", par, maxsplit=1)[0]
+    if len(first) > limit:
+        first = re.split(r"[,，;；]", first, maxsplit=1)[0]
+    return first if len(first) <= limit + 8 else first[:limit] + "…"
+
+
+def _is_heading_only(par: str) -> bool:
+    """A title line whose body follows in the next paragraphs, e.g. (三)推动东部地区土壤生态功能提升。"""
+    return len(par) <= 40 and "。" not in par.rstrip("。") and not re.search(r"[;；:：]", par)
+
+
+def _marker(par: str) -> tuple[str, str] | None:
+    for name, rx in MARKERS:
+        if m := rx.match(par):
+            return name, m.groupdict().get("n") or ""
+    return None
+
+
+@dataclass
+class _Node:
+    """A clause under construction."""
+
+    level: str
+    number: str
+    label: str
+    start: int
+    end: int
+    parent: "_Node | None"
+    heading: str
+    rank: int
+    path: str = ""
+    heading_only: bool = False
+    continued: bool = False
+
+
+def _paragraph_spans(doc: Document) -> list[tuple[int, int]]:
+    spans, pos = [], doc.body_span[0]
+    for par in doc.body.split("\n"):
+        spans.append((pos, pos + len(par)))
+        pos += len(par) + 1
+    return spans
+
+
+def _build_nodes(doc: Document) -> list[_Node]:
+    nodes: list[_Node] = []
+    stack: list[_Node] = []
+    spans = _paragraph_spans(doc)
+    for start, end in spans:
+        par = doc.text[start:end]
+        mk = _marker(par)
+        if mk:
+            level, number = mk
+            while stack and stack[-1].rank >= RANK[level]:
+                stack.pop()
+            label = _heading_of(par[2:]) if level == "dash" else ""
+            node = _Node(level, number, label, start, end, stack[-1] if stack else None,
+                         _heading_of(par), RANK[level], heading_only=_is_heading_only(par))
+            stack.append(node)
+            nodes.append(node)
+            continue
+        lab = LABEL_RE.match(par)
+        if lab or not nodes or (not stack and nodes[-1].level != "preamble"):
+            level = "paragraph" if lab else ("preamble" if not nodes else "closing")
+            nodes.append(_Node(level, "", lab["label"] if lab else "", start, end,
+                               stack[-1] if stack else None, lab["label"] if lab else "", 99))
+            continue
+        nodes[-1].end = end          # continues the clause before it
+        nodes[-1].continued = True
+    _split_closing(nodes, doc)
+    return nodes
+
+
+def _split_closing(nodes: list[_Node], doc: Document) -> None:
+    """Make the document's final paragraph a closing clause when it cannot be a continuation.
+
+    It is one when the last provision had its own text on its marker line and no other provision of
+    its kind in the document ever continues into a second paragraph (doc 41's closing exhortation
+    after measure 88 — a measure is one paragraph everywhere else).
+    """
+    last = nodes[-1]
+    if not last.continued or last.heading_only or last.level in ("preamble", "paragraph", "closing"):
+        return
+    if any(n.continued for n in nodes[:-1] if n.level == last.level):
+        return
+    cut = doc.text.rfind("\n", last.start, last.end)
+    if cut < 0:
+        return
+    if doc.text[last.start:cut].count("\n"):  # more than one continuation paragraph: leave as it is
+        return
+    nodes.append(_Node("closing", "", "", cut + 1, last.end, None, "", 99))
+    last.end, last.continued = cut, False
+
+
+def _numbering_is_global(nodes: list[_Node], level: str) -> bool:
+    """True when numbers of `level` run on across parents (1…88) instead of restarting in each."""
+    nums = [int(n.number) for n in nodes if n.level == level]
+    parents = {id(n.parent) for n in nodes if n.level == level}
+    return len(parents) > 1 and nums == list(range(1, len(nums) + 1))
+
+
+def _local_part(node: _Node, global_levels: set[str]) -> str:
+    if node.level == "part":
+        own = f"第{node.number}部分"
+    elif node.level == "item":
+        own = f"第（{node.number}）项"
+    elif node.level in ("subitem", "measure"):
+        own = f"第{node.number}条"
+        if node.level == "measure":
+            return own
+    elif node.level == "subsubitem":
+        own = f"第（{node.number}）目"
+    elif node.level in ("dash", "paragraph"):
+        own = f"“{node.label}”"
+    else:
+        return {"preamble": "前言", "closing": "结语"}[node.level]
+    return (_local_part(node.parent, global_levels) if node.parent else "") + own
+
+
+def _path_part(node: _Node, siblings_before: int) -> str:
+    if node.level == "part":
+        return str(cn_to_int(node.number))
+    if node.level == "item":
+        return str(cn_to_int(node.number))
+    if node.level in ("subitem", "measure", "subsubitem"):
+        return node.number
+    return ("d" if node.level == "dash" else "p") + str(siblings_before + 1)
+
+
+def document_clauses(doc: Document) -> list[Clause]:
+    """The notice and every clause of `doc`'s body, in document order."""
+    nodes = _build_nodes(doc)
+    global_levels = {lv for lv in ("subitem",) if _numbering_is_global(nodes, lv)}
+    for n in nodes:
+        if n.level in global_levels:
+            n.level = "measure"
+    prefix = f"《{doc.title}》（{doc.doc_number}）"
+    out = [Clause(f"{doc.key}-notice", doc.key, doc.doc_number, doc.title, "notice", "", "", ("印发通知",),
+                  "印发通知", f"《{doc.notice_title}》（{doc.doc_number}）", doc.notice, *doc.notice_span, None)]
+    counts: dict[tuple[int, str], int] = {}
+    for n in nodes:
+        key = (id(n.parent), n.level)
+        before = counts.get(key, 0)
+        counts[key] = before + 1
+        if n.level in ("preamble", "closing"):
+            n.path = n.level
+        else:
+            own = _path_part(n, before)
+            n.path = f"{n.parent.path}.{own}" if n.parent else own
+        trail, p = [], n
+        while p:
+            if p.heading:
+                trail.append(p.heading)
+            p = p.parent
+        local = _local_part(n, global_levels)
+        out.append(Clause(
+            clause_id=f"{doc.key}-{n.path}", doc_key=doc.key, doc_number=doc.doc_number, title=doc.title,
+            level=n.level, number=n.number, label=n.label, trail=tuple(reversed(trail)) or (local,),
+            local_citation=local, citation=prefix + local, text=doc.text[n.start:n.end],
+            start=n.start, end=n.end,
+            parent_id=f"{doc.key}-{n.parent.path}" if n.parent else None))
+    return out
+
+
+def all_clauses(docs: list[Document]) -> list[Clause]:
+    return [c for d in docs for c in document_clauses(d)]
+
+
+# ---- lookup by id or by citation form ------------------------------------------------------------
+
+_CITE_RE = re.compile(
+    rf"^(?:第?(?P<part>{CN_NUM})(?:部分|、)?)?"
+    rf"(?:第?\((?P<item>{CN_NUM})\)项?)?"
+    r"(?:第?(?P<sub>\d{1,3})条?)?"
+    r"(?:第?\((?P<subsub>\d{1,3})\)目?)?$")
+_DOC_RE = re.compile(r"(?:(?P<pre>[\u4e00-\u9fff]{1,8}〔\d{4}〕)?(?P<key>\d{1,4})号文?|(?:document|doc\.?|no\.?)\s*(?P<key2>\d{1,4}))",
+                     re.IGNORECASE)
+
+
+def parse_citation(query: str) -> tuple[str, tuple[int | None, int | None, int | None, int | None]] | None:
+    """'40号 二(五)5' / '41号 第17条' / '吉政发〔2016〕40号第二部分第（三）项' → (doc key, (part, item, sub, subsub))."""
+    q = unicodedata.normalize("NFKC", query).strip()
+    m = _DOC_RE.search(q)
+    if not m:
+        return None
+    key = m["key"] or m["key2"]
+    rest = re.sub(r"[\s《》]|文件|文", "", q[:m.start()] + q[m.end():])
+    c = _CITE_RE.match(rest)
+    if not c or not any(c.groupdict().values()):
+        return None
+    part = cn_to_int(c["part"]) if c["part"] else None
+    item = cn_to_int(c["item"]) if c["item"] else None
+    return key, (part, item, int(c["sub"]) if c["sub"] else None, int(c["subsub"]) if c["subsub"] else None)
+
+
+def find_clause(clauses: list[Clause], query: str) -> Clause:
+    """A clause by its id (40-2.5.5) or citation form (40号 二(五)5, 41号 第17条); UnknownClause if none."""
+    q = query.strip()
+    for c in clauses:
+        if c.clause_id == q:
+            return c
+    parsed = parse_citation(q)
+    if parsed:
+        key, (part, item, sub, subsub) = parsed
+        want = [str(x) for x in (part, item, sub, subsub) if x is not None]
+        for c in clauses:
+            if c.doc_key != key or c.level in ("notice", "preamble", "closing", "paragraph", "dash"):
+                continue
+            path = c.clause_id.split("-", 1)[1].split(".")
+            if c.level == "measure" and part is None and item is None and sub is not None:
+                if path[-1] == str(sub) and subsub is None:
+                    return c
+                continue
+            if path == want:
+                return c
+    raise UnknownClause(
+        f"no clause {query!r}: use a clause id such as 40-2.5.5 (see `python -m assistant clauses`) "
+        "or a citation form such as '40号 二(五)5' or '41号 第17条'")

@@ -1,0 +1,48 @@
+"""Domain errors. The library raises these; the CLI maps them to exit codes, the page to messages.
+
+Every message states the value, the rule and the fix.
+"""
+
+
+class AssistantError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+    exit_code = 1
+
+
+class CorpusError(AssistantError):
+    """The source page cannot be turned into documents (format not recognised)."""
+
+
+class CorpusContaminated(CorpusError):
+    """A spam word survived cleaning; the corpus is refused."""
+
+    def __init__(self, word: str, where: str, excerpt: str):
+        self.word, self.where, self.excerpt = word, where, excerpt
+        super().__init__(
+            f"spam {word!r} survived cleaning in {where}: …{excerpt}… — the corpus is refused. "
+            "Find where the page was tampered with and teach assistant/corpus.py to clean it "
+            "(never edit the vendored page by hand)."
+        )
+
+
+class UnknownClause(AssistantError):
+    """A clause id or citation form that matches nothing."""
+
+
+class IndexError_(AssistantError):
+    """The index is missing, stale, foreign or damaged. `python -m assistant build` repairs it."""
+
+    exit_code = 3
+
+
+class ModelError(AssistantError):
+    """An encoder cannot be provisioned or loaded offline."""
+
+    exit_code = 4
+
+
+class BadQuestion(AssistantError):
+    """A question that cannot be asked (empty, too long)."""
+
+    exit_code = 2

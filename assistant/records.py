@@ -1,0 +1,227 @@
+"""Per-clause records: who is responsible (from the trailing parentheticals) and targets / deadlines.
+
+A responsibility parenthetical closes a paragraph: ``(省农委牵头,省发展改革委、…参与)``. Its segments,
+split at the half-width comma, are read by their verb: 牵头 → lead, 参与 / 会同 → participants,
+负责 or no verb → responsible units in their order (no lead is invented). ``按职责分工分别负责`` and
+``下同`` are kept as notes. A parenthetical covers the text of its clause from the previous
+parenthetical (or the clause start) up to itself. Inline statements (``由省军区牵头,会同省政府有关部门``)
+are read too, and cover their own sentence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .clauses import Clause
+
+SEGMENT_VERBS = (("牵头", "lead"), ("参与", "participants"), ("负责", "responsible"))
+NOTE_PHRASES = ("按职责分工分别负责", "按职责分工负责", "分别负责", "下同")
+UNIT_HINT = re.compile(r"(省|厅|委|局|办|院|行|政府|部门|管委会|海关|军区|集团|中心)")
+TRAILING_RE = re.compile(r"[(（](?P<body>[^()（）]+)[)）]$")
+INLINE_RE = re.compile(r"由(?P<lead>[^,，。;；由]{2,30}?)牵头(?:[,，]会同(?P<with>[^,，。;；]{2,30}))?")
+LOCAL_GOV_RE = re.compile(r"(政府|市|州|县|区)$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str           # as written, without a trailing 等: 省发展改革委
+    et_al: bool         # written with 等 ("省国资委等"): others not named take part too
+    local_gov: bool     # a local government rather than a provincial department
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    clause_id: str
+    raw: str                       # the parenthetical's text, verbatim, without the brackets
+    lead: tuple[Unit, ...]
+    participants: tuple[Unit, ...]
+    responsible: tuple[Unit, ...]  # named without a verb, or with 负责, in their order
+    notes: tuple[str, ...]
+    start: int                     # offsets of the parenthetical in the document text
+    end: int
+    covers: tuple[int, int]        # the text it is the responsibility for
+    inline: bool = False
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        return self.lead + self.participants + self.responsible
+
+
+def _units(text: str) -> tuple[Unit, ...]:
+    out = []
+    for name in re.split(r"[、]", text):
+        name = name.strip()
+        et_al = False
+        for suffix in ("等部门", "等"):
+            if name.endswith(suffix) and len(name) > len(suffix):
+                name, et_al = name[: -len(suffix)], True
+                break
+        if name:
+            out.append(Unit(name, et_al, bool(LOCAL_GOV_RE.search(name)) or "地方政府" in name))
+    return tuple(out)
+
+
+def parse_parenthetical(body: str) -> tuple[dict[str, tuple[Unit, ...]], tuple[str, ...]] | None:
+    """'省农委牵头,省发展改革委、省财政厅参与' → ({lead, participants, responsible}, notes); None if not one."""
+    if "〔" in body or not UNIT_HINT.search(body):
+        return None
+    roles: dict[str, list[Unit]] = {"lead": [], "participants": [], "responsible": []}
+    notes = []
+    for seg in re.split(r"[,，]", body):
+        seg = seg.strip()
+        for phrase in NOTE_PHRASES:
+            if phrase in seg:
+                notes.append(phrase)
+                seg = seg.replace(phrase, "")
+        if not seg:
+            continue
+        if seg.startswith("会同"):
+            roles["participants"] += _units(seg[2:])
+            continue
+        role = "responsible"
+        for verb, r in SEGMENT_VERBS:
+            if seg.endswith(verb):
+                seg, role = seg[: -len(verb)], r
+                break
+        units = _units(seg)
+        if not units or not all(UNIT_HINT.search(u.name) or u.local_gov for u in units):
+            return None
+        roles[role] += units
+    if not any(roles.values()):
+        return None
+    return {k: tuple(v) for k, v in roles.items()}, tuple(notes)
+
+
+def clause_responsibilities(clause: Clause) -> list[Responsibility]:
+    """Every responsibility statement of one clause, in text order."""
+    out = []
+    pos = clause.start
+    line_start = clause.start
+    for line in clause.text.split("\n"):
+        m = TRAILING_RE.search(line)
+        parsed = parse_parenthetical(m["body"]) if m else None
+        if parsed:
+            roles, notes = parsed
+            p_start = line_start + m.start()
+            out.append(Responsibility(clause.clause_id, m["body"], notes=notes, start=p_start,
+                                      end=line_start + m.end(), covers=(pos, p_start), **roles))
+            pos = line_start + m.end()
+        for im in INLINE_RE.finditer(line):
+            sent_start = max(line.rfind(c, 0, im.start()) for c in "。;；:：") + 1
+            sent_end = min([i for i in (line.find(c, im.end()) for c in "。;；") if i >= 0] or [len(line)])
+            lead = _units(im["lead"])
+            if lead and all(UNIT_HINT.search(u.name) for u in lead):
+                out.append(Responsibility(
+                    clause.clause_id, im.group(0), lead=lead, participants=_units(im["with"] or ""),
+                    responsible=(), notes=(), start=line_start + im.start(), end=line_start + im.end(),
+                    covers=(line_start + sent_start, line_start + sent_end), inline=True))
+        line_start += len(line) + 1
+    return sorted(out, key=lambda r: r.start)
+
+
+# ---- targets and deadlines -----------------------------------------------------------------------
+
+YEAR_RE = re.compile(r"(?:到|至)?(?P<year>20\d\d)年(?:(?P<month>\d{1,2})月)?(?P<when>年底前|年底|年末|底前|前|起|开始)?")
+VALUE_RE = re.compile(
+    r"(?P<indicator>[^,，。;；、:：]{2,30}?)(?P<verb>达到|提高到|提高至|下降|降低到|降至|控制在|保持在|稳定在|不低于|不少于|完成|建设|建成)"
+    r"(?P<value>\d+(?:\.\d+)?(?:-\d+)?(?:%|万亩|亩|个|支|家|厘米|公里|万吨|吨|亿元|万元|处)?)(?P<qual>以上|左右|以下|以内)?")
+
+
+@dataclass(frozen=True)
+class Target:
+    clause_id: str
+    kind: str            # "target" (an indicator with a value) or "deadline" (a task with a date)
+    indicator: str       # 秸秆综合利用率 / the task for a deadline
+    value: str           # 85% ("" for a deadline)
+    qualifier: str       # 以上 / 左右 / 以下 / 以内 / ""
+    year: int | None
+    date: str            # as written: 2020年, 2017年年底前, 2016年6月
+    sentence: str        # the sentence it was read from, verbatim
+    start: int           # offsets of the sentence in the document text
+    end: int
+
+
+def _sentences(clause: Clause):
+    for m in re.finditer(r"[^。;；\n]+[。;；]?", clause.text):
+        yield m.group(0), clause.start + m.start()
+
+
+def clause_targets(clause: Clause) -> list[Target]:
+    """Targets (indicator reaches value by year) and dated tasks, from each sentence of a clause."""
+    out = []
+    if clause.level == "notice":  # its only date is the date of issue
+        return out
+    for sent, s_start in _sentences(clause):
+        years = list(YEAR_RE.finditer(sent))
+        if not years:
+            continue
+        values = list(VALUE_RE.finditer(sent))
+        for v in values:
+            governing = [y for y in years if y.start() < v.start()] or years[:1]
+            y = governing[-1]
+            ind = v["indicator"].lstrip("到年底前,， ")
+            ind = re.sub(r"^.*?20\d\d年(?:\d{1,2}月)?(?:年底前|年底|底前|前)?", "", ind) or ind
+            value = v["value"]
+            if v["verb"] in ("完成", "建设", "建成"):
+                # 完成100万亩集中连片盐碱地治理修复: what is counted follows the number
+                ind = re.split(r"[,，。;；]", sent[v.end():], maxsplit=1)[0]
+            elif v["verb"] in ("下降", "降低到", "降至"):
+                value = v["verb"] + value
+            if not ind or value.isdigit():
+                continue
+            out.append(Target(clause.clause_id, "target", ind, value, v["qual"] or "", int(y["year"]),
+                              y.group(0).lstrip("到至"), sent.strip(), s_start, s_start + len(sent)))
+        if not values:
+            y = years[0]
+            task = sent[y.end():].lstrip(",， ").rstrip("。;；")
+            if y["when"] in ("年底前", "年底", "底前", "前", "年末") or y["month"] or sent.lstrip().startswith(("到", y.group(0))):
+                if task:
+                    out.append(Target(clause.clause_id, "deadline", task[:60], "", "", int(y["year"]),
+                                      y.group(0).lstrip("到至"), sent.strip(), s_start, s_start + len(sent)))
+    return out
+
+
+@dataclass(frozen=True)
+class ClauseRecords:
+    responsibilities: tuple[Responsibility, ...]
+    targets: tuple[Target, ...]
+
+
+def clause_records(clause: Clause) -> ClauseRecords:
+    return ClauseRecords(tuple(clause_responsibilities(clause)), tuple(clause_targets(clause)))
+
+
+def owners_at(records: ClauseRecords, offset: int) -> Responsibility | None:
+    """The responsibility statement that covers document offset `offset`, else the clause's first one."""
+    for r in records.responsibilities:
+        if r.covers[0] <= offset < r.end:
+            return r
+    trailing = [r for r in records.responsibilities if not r.inline]
+    return trailing[0] if trailing else None
+
+
+def _names(units: tuple[Unit, ...]) -> list[str]:
+    return [u.name + ("等" if u.et_al else "") for u in units]
+
+
+def clause_to_dict(clause: Clause, records: ClauseRecords) -> dict:
+    """A clause and its records as one JSON-ready object (the CLI's and the index's record format)."""
+    rs = records.responsibilities
+    return {
+        "clause_id": clause.clause_id, "doc_number": clause.doc_number, "doc_key": clause.doc_key,
+        "title": clause.title, "level": clause.level, "number": clause.number, "label": clause.label,
+        "citation": clause.citation, "local_citation": clause.local_citation, "heading": clause.heading,
+        "trail": list(clause.trail), "parent_id": clause.parent_id,
+        "start": clause.start, "end": clause.end, "text": clause.text,
+        "lead": [n for r in rs for n in _names(r.lead)],
+        "participants": [n for r in rs for n in _names(r.participants)],
+        "responsible": [n for r in rs for n in _names(r.responsible)],
+        "responsibilities": [
+            {"raw": r.raw, "lead": _names(r.lead), "participants": _names(r.participants),
+             "responsible": _names(r.responsible), "notes": list(r.notes), "start": r.start, "end": r.end,
+             "covers": list(r.covers), "inline": r.inline} for r in rs],
+        "targets": [
+            {"kind": t.kind, "indicator": t.indicator, "value": t.value, "qualifier": t.qualifier,
+             "year": t.year, "date": t.date, "sentence": t.sentence, "start": t.start, "end": t.end}
+            for t in records.targets],
+    }

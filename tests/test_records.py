@@ -1,0 +1,80 @@
+"""Responsibility and target records, on every parenthetical of the real documents."""
+import re
+
+import pytest
+
+from assistant.records import parse_parenthetical
+
+TRAILING = re.compile(r"\(([^()]*)\)$")
+
+
+def test_every_trailing_parenthetical_is_parsed(catalog):
+    expected = {}
+    for doc in catalog.documents:
+        for line in doc.body.split("\n"):
+            if TRAILING.search(line):
+                expected[doc.key] = expected.get(doc.key, 0) + 1
+    got = {}
+    for c in catalog.clauses:
+        for r in catalog.records_of(c.clause_id).responsibilities:
+            if not r.inline:
+                got[c.doc_key] = got.get(c.doc_key, 0) + 1
+                assert r.units, r.raw
+    assert got == expected == {"40": 28, "41": 88, "42": 9}
+
+
+@pytest.mark.parametrize("raw, lead, participants, responsible, notes", [
+    ("省农委牵头,省发展改革委、省财政厅参与", ["省农委"], ["省发展改革委", "省财政厅"], [], []),
+    ("省工业和信息化厅、省环保厅、省农委负责", [], [], ["省工业和信息化厅", "省环保厅", "省农委"], []),
+    ("省编办、省政务公开协调办、省政府办公厅等", [], [], ["省编办", "省政务公开协调办", "省政府办公厅"], []),
+    ("长春市等有关地方政府,省发展改革委", [], [], ["长春市等有关地方政府", "省发展改革委"], []),
+    ("省环保厅、省农委按职责分工分别负责,下同", [], [], ["省环保厅", "省农委"], ["按职责分工分别负责", "下同"]),
+    ("省农委牵头,省国土资源厅、省林业厅等部门参与", ["省农委"], ["省国土资源厅", "省林业厅"], [], []),
+    ("省科技厅,长春市政府", [], [], ["省科技厅", "长春市政府"], []),
+])
+def test_parenthetical_forms(raw, lead, participants, responsible, notes):
+    roles, got_notes = parse_parenthetical(raw)
+    assert [u.name for u in roles["lead"]] == lead
+    assert [u.name for u in roles["participants"]] == participants
+    assert [u.name for u in roles["responsible"]] == responsible
+    assert list(got_notes) == notes
+
+
+@pytest.mark.parametrize("raw", ["国发〔2016〕31号", "市、区", "PPP", "小区"])
+def test_other_parentheses_are_not_responsibilities(raw):
+    assert parse_parenthetical(raw) is None
+
+
+def test_et_al_and_local_governments(catalog):
+    r = catalog.records_of("41-1.2.10").responsibilities[0]
+    assert [(u.name, u.et_al, u.local_gov) for u in r.responsible] == [
+        ("省林业厅", False, False), ("省财政厅", False, False), ("省人力资源社会保障厅", True, False),
+        ("有关地方政府", False, True)]
+    assert not r.lead
+
+
+def test_inline_lead_with_huitong(catalog):
+    [r] = [r for r in catalog.records_of("42-4.1").responsibilities if r.inline]
+    assert [u.name for u in r.lead] == ["省军区"] and [u.name for u in r.participants] == ["省政府有关部门"]
+
+
+def test_paragraph_level_owners_differ_within_a_clause(catalog):
+    # 40号 二(六)2 has two paragraphs with different leads: each covers its own text
+    rs = catalog.records_of("40-2.6.2").responsibilities
+    assert [u.name for r in rs for u in r.lead] == ["省环保厅", "省国土资源厅"]
+    c = catalog.by_id["40-2.6.2"]
+    pos = c.start + c.text.index("污染地块名录")
+    from assistant.records import owners_at
+    assert owners_at(catalog.records_of(c.clause_id), pos).lead[0].name == "省国土资源厅"
+
+
+def test_targets(catalog):
+    ts = [t for c in catalog.clauses for t in catalog.records_of(c.clause_id).targets]
+    by = {(t.indicator, t.year): t for t in ts if t.kind == "target"}
+    assert by[("受污染耕地安全利用率", 2020)].qualifier == "左右"
+    assert by[("受污染耕地安全利用率", 2030)].value == "95%"
+    assert by[("各市(州)污水处理厂污泥无害化处置率", 2020)].date == "2020年年底前"
+    assert by[("集中连片盐碱地治理修复", 2020)].value == "100万亩"
+    deadlines = {(t.clause_id, t.date) for t in ts if t.kind == "deadline"}
+    assert ("42-3.4", "2017年3月") in deadlines and ("40-2.7.2", "2017年") in deadlines
+    assert not [t for t in ts if t.clause_id.endswith("notice")]
