@@ -69,8 +69,9 @@ def cmd_build(args) -> int:
     from .models import load_e5, load_use
     t0 = time.perf_counter()
     encoders = {"e5": load_e5(str(args.model) if args.model else None), "use": load_use()}
+    from .glossary import load_renderings
     folder = build_index(Catalog.load(args.corpus), encoders, args.index, corpus_dir=args.corpus,
-                         progress=sys.stderr.isatty())
+                         english=load_renderings(), progress=sys.stderr.isatty())
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     counts = manifest["counts"]
     reused = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in manifest["encoders"])

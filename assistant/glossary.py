@@ -52,3 +52,20 @@ def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
         pairs += [(re.sub(r"[^a-z0-9%\-' ]+", " ", v.lower()).strip(), zh) for v in variants]
     pairs.sort(key=lambda p: -len(p[0]))
     return Glossary(zh_to_en, tuple(pairs), kinds)
+
+
+RENDERINGS_PATH = GLOSSARY_PATH.parent / "renderings_en.jsonl"
+
+
+@lru_cache(maxsize=2)
+def load_renderings(path: Path = RENDERINGS_PATH) -> dict[str, str]:
+    """Unofficial English renderings of clauses, by clause id (data/renderings_en.jsonl)."""
+    import json
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            out[row["clause_id"]] = row["en"]
+    return out

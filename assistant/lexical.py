@@ -22,6 +22,10 @@ def _jieba():
     import jieba
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
+    from .glossary import load_glossary
+    for w in load_glossary().zh_to_en:  # the documents' own terms and agencies stay whole
+        if len(w) >= 2:
+            jieba.add_word(w, freq=2_000_000)
     return jieba
 
 

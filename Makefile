@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make run` (set up, build the index if missing, serve the page)
+# and `make test`. Everything lives in .venv/ (packages), .cache/models/ (provisioned e5), index/.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+E5 := .cache/models/multilingual-e5-small/provenance.json
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: run test test-fast setup models index eval bench browser-deps clean
+
+run: setup models index
+	$(PY) ui.py --host $(HOST) --port $(PORT)
+
+test: setup models browser-deps
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+setup: $(STAMP)
+
+# torch first, pinned: 2.13.0 is the CPU build on this disk; anything else pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+models: setup $(E5)
+
+$(E5):
+	$(PY) -m assistant models
+
+index: setup models
+	test -f index/CURRENT || $(PY) -m assistant build
+
+eval: index
+	$(PY) eval/score.py eval/dev.jsonl
+
+bench: index
+	$(PY) -m assistant bench
+
+# Browser tests drive Debian's chromium with a CJK font (without one, Chinese renders as boxes).
+browser-deps:
+	@if [ -f ui.py ] && { ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; }; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei; fi
+
+clean:
+	rm -rf index/ .cache/ $(VENV)
