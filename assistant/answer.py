@@ -1,7 +1,9 @@
 """Ranked clauses → an `Answer`: one direct line, the verbatim provision with the answering span, citations.
 
-No language model: the direct line is built from the clause's parsed records (who leads, who takes
-part, targets) or is the clause's best-matching sentence, so every word of it is in the source.
+No language model: the direct line comes from the clause's parsed records (who leads, who takes part,
+targets, dates), the document's own facts (number, date, issuer), or is the clause's best-matching
+sentence (by sentence-level dense similarity, precomputed at build), so every word is in the source or
+in the glossary. Questions the documents do not answer are refused below a calibrated threshold.
 """
 from __future__ import annotations
 
@@ -10,22 +12,44 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .catalog import Catalog
-from .clauses import find_clause
+from .clauses import Clause, find_clause
 from .errors import BadQuestion, UnknownClause
-from .glossary import is_english, load_glossary
-from .records import Responsibility, owners_at
-from .retrieval import Hit, Retriever
+from .glossary import is_english, load_glossary, load_renderings
+from .records import Responsibility, Target, owners_at
+from .retrieval import Hit, Retriever, Sentence
 
 MAX_QUESTION_CHARS = 500
 NOT_COVERED_ZH = "文件中未涉及"
 NOT_COVERED_EN = "Not covered by these documents"
-# Below this e5 cosine between question and best passage, nothing in the documents is about the question.
-# Calibrated on the dev negatives and the off-topic set in tests/data/offtopic.jsonl (see README).
-MIN_E5 = 0.835
-WHO_ZH = re.compile(r"牵头|哪个部门|哪些部门|哪个单位|哪些单位|谁负责|由谁|谁来|负责部门|责任部门|主管部门|哪个机构|谁")
-WHO_EN = re.compile(r"\b(lead|leads|leading|responsible|in charge|which agenc|which department|who)\b", re.I)
-PART_ZH = re.compile(r"参与|配合")
-SENT_RE = re.compile(r"[^。;；\n]+[。;；]?")
+# Refuse when the best clause covers less than this IDF-weighted share of the question's content words.
+# Calibrated with eval/calibrate.py on the dev set, eval/extra.jsonl and eval/offtopic.jsonl (README).
+MIN_COVERAGE = 0.40
+RATE_RE = re.compile(r"[\u4e00-\u9fff]{2,12}?率")
+REGION_PREFIX = re.compile(r"^(吉林省|全省|我省|本省|吉林|各地|各市)")
+WHO_ZH = re.compile(r"牵头|哪个部门|哪些部门|哪个单位|哪些单位|谁负责|由谁|谁来|负责部门|责任部门|责任单位|主管部门|哪个机构|谁")
+WHO_EN = re.compile(r"\b(lead|leads|leading|responsible|in charge|handles?|which agenc\w*|which department\w*|who)\b", re.I)
+PART_ZH = re.compile(r"参与|配合|会同")
+PART_EN = re.compile(r"\b(participat\w*|take part|takes part|involved|assist\w*)\b", re.I)
+TARGET_ZH = re.compile(r"多少|几[个支家]|比例|目标|指标|[率量]|达到|提高到")
+TARGET_EN = re.compile(r"\b(how many|how much|rate|target|percent\w*|share|ratio|goal)\b", re.I)
+WHEN_ZH = re.compile(r"什么时候|何时|哪年|哪一年|时限|期限|截止|几月|年底前")
+WHEN_EN = re.compile(r"\b(when|by when|deadline|what year|which year|by what date)\b", re.I)
+DOCFACT_ZH = {
+    "number": re.compile(r"文号|发文字号|字号|编号"),
+    "date": re.compile(r"印发日期|发布日期|印发时间|发布时间|哪天印发|什么时候印发|何时印发|成文日期|日期"),
+    "issuer": re.compile(r"发文机关|发文单位|谁印发|谁发布|印发单位|哪个机关|由谁印发|谁发的"),
+    "addressees": re.compile(r"主送|发给谁|发给哪些"),
+}
+DOCFACT_EN = {
+    "number": re.compile(r"\bdocument number\b|\bfile number\b|\breference number\b", re.I),
+    "date": re.compile(r"\b(date of issue|issue date|when was .* issued|when were .* issued|issued on|dated?)\b", re.I),
+    "issuer": re.compile(r"\b(who issued|issuer|issuing (body|authority))\b", re.I),
+    "addressees": re.compile(r"\b(addressed to|addressees|sent to)\b", re.I),
+}
+REVERSE_ZH = re.compile(r"哪些工作|什么工作|哪些任务|什么任务|哪些事|哪几项|哪些条|哪些措施|负责什么|牵头什么|参与什么")
+REVERSE_EN = re.compile(r"\b(what does|what do|which tasks|what tasks|which measures|what work)\b", re.I)
+ROLE_LABELS_ZH = {"lead": "牵头", "participants": "参与", "responsible": "负责"}
+ROLE_LABELS_EN = {"lead": "leads", "participants": "takes part in", "responsible": "is responsible for"}
 
 
 @dataclass(frozen=True)
@@ -38,9 +62,11 @@ class Citation:
     text: str
     score: float
     span: tuple[int, int] | None = None   # offsets of the answering span within `text`
+    english: str | None = None            # unofficial English rendering of the clause, if any
 
     def to_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in ("clause_id", "doc_number", "title", "citation", "heading", "text", "score")}
+        d = {k: getattr(self, k) for k in ("clause_id", "doc_number", "title", "citation", "heading", "text",
+                                           "score", "english")}
         d["span"] = list(self.span) if self.span else None
         return d
 
@@ -53,68 +79,78 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     reason: str = ""
     lang: str = "zh"
-    extras: dict = field(default_factory=dict)
+    kind: str = "general"
 
     def to_dict(self) -> dict:
         return {"question": self.question, "found": self.found, "answer": self.answer, "lang": self.lang,
-                "reason": self.reason, "citations": [c.to_dict() for c in self.citations]}
+                "kind": self.kind, "reason": self.reason, "citations": [c.to_dict() for c in self.citations]}
 
 
 def _norm(s: str) -> str:
     return unicodedata.normalize("NFKC", s)
 
 
-def _bigrams(s: str) -> set[str]:
-    s = re.sub(r"[\s,，。;；:：、()（）“”\"?？!！]", "", _norm(s).lower())
+def bigrams(s: str) -> set[str]:
+    s = re.sub(r"[\s,，。;；:：、()（）“”\"?？!！《》]", "", _norm(s).lower())
     return {s[i:i + 2] for i in range(len(s) - 1)}
 
 
-def best_sentence(text: str, query: str) -> tuple[int, int]:
-    """Offsets of the sentence of `text` sharing the most character bigrams with `query`."""
-    q = _bigrams(query)
-    best, best_score = (0, len(text)), -1.0
-    for m in SENT_RE.finditer(text):
-        sent = m.group(0)
-        if len(sent.strip()) < 4:
-            continue
-        b = _bigrams(sent)
-        score = len(q & b) / (len(b) ** 0.3 + 1)
-        if score > best_score:
-            best, best_score = (m.start(), m.end()), score
-    return best
+def overlap(query_bigrams: set[str], text: str) -> float:
+    b = bigrams(text)
+    return len(query_bigrams & b) / (len(query_bigrams) or 1)
 
 
-def _join(units) -> str:
+def _units_zh(units) -> str:
     return "、".join(u.name + ("等" if u.et_al else "") for u in units)
 
 
-def _join_en(units) -> str:
+def _units_en(units) -> str:
     g = load_glossary()
-    return ", ".join((g.to_english(u.name) or u.name) + (" and others" if u.et_al else "") for u in units)
+    return ", ".join(g.agency_english(u.name) + (" and others" if u.et_al else "") for u in units)
 
 
 def owners_line(r: Responsibility, *, english: bool) -> str:
-    """省国土资源厅牵头（省环保厅、省林业厅参与） / lead: …; participants: …"""
+    """省国土资源厅牵头（省环保厅、省林业厅参与） / Lead: …; participating: …"""
     if english:
         parts = []
         if r.lead:
-            parts.append(f"Lead: {_join_en(r.lead)}")
+            parts.append(f"Lead: {_units_en(r.lead)}")
         if r.participants:
-            parts.append(f"participating: {_join_en(r.participants)}")
+            parts.append(f"participating: {_units_en(r.participants)}")
         if r.responsible:
-            parts.append(f"Responsible: {_join_en(r.responsible)}")
+            parts.append(f"Responsible: {_units_en(r.responsible)}")
         return "; ".join(parts)
     if r.lead:
-        line = f"{_join(r.lead)}牵头"
-        return line + (f"（{_join(r.participants)}参与）" if r.participants else "")
-    return _join(r.responsible) + (f"（{'，'.join(r.notes)}）" if r.notes else "")
+        line = f"{_units_zh(r.lead)}牵头"
+        return line + (f"（{_units_zh(r.participants)}参与）" if r.participants else "")
+    return _units_zh(r.responsible) + (f"（{'，'.join(r.notes)}）" if r.notes else "")
+
+
+def target_line(t: Target, owners: Responsibility | None, *, english: bool) -> str:
+    if english:
+        g = load_glossary()
+        ind = g.to_english(t.indicator) or next(
+            (g.to_english(k) for k in sorted(g.zh_to_en, key=len, reverse=True) if len(k) > 1 and k in t.indicator),
+            t.indicator)
+        qual = {"以上": " or above", "左右": " or so", "以下": " or below", "以内": " or less"}.get(t.qualifier, "")
+        when = f"by end-{t.year}" if "底" in t.date else (f"by {t.year}" if t.year else "")
+        line = f"{t.value}{qual} {ind} {when}".strip()
+        return line + (f" ({owners_line(owners, english=True)})" if owners else "")
+    line = f"{t.date}{t.indicator}{'' if t.kind == 'deadline' else ('达到' if not t.value.startswith(('下降', '降')) else '')}" \
+           f"{t.value}{t.qualifier}"
+    return line + (f"（{owners_line(owners, english=False)}）" if owners else "")
 
 
 class Answerer:
     def __init__(self, retriever: Retriever):
         self.retriever = retriever
         self.catalog: Catalog = retriever.index.catalog
+        self.glossary = load_glossary()
+        self.renderings = load_renderings()
+        self.agencies = sorted({u.name for r in self.catalog.records.values() for x in r.responsibilities
+                                for u in x.units} | set(self.glossary.agencies()), key=len, reverse=True)
 
+    # ---- public ----------------------------------------------------------------------------------
     def ask(self, question: str, *, top_k: int = 5, doc: str | None = None) -> Answer:
         q = (question or "").strip()
         if len(q) > MAX_QUESTION_CHARS:
@@ -122,39 +158,238 @@ class Answerer:
                               "Ask about one provision at a time.")
         english = is_english(q)
         lang = "en" if english else "zh"
-        if not re.search(r"[\w\u4e00-\u9fff]", q):
-            return Answer(question, False, "请输入问题。" if not english else "Please type a question.",
-                          reason="empty question", lang=lang)
-        try:  # a citation form asks for that clause directly
-            c = find_clause(list(self.catalog.clauses), q)
-            hits = [Hit(c, 1.0, {}, c.text)]
-        except UnknownClause:
-            hits = self.retriever.search(q, top_k=top_k, doc=doc)
+        if not re.search(r"[^\W_]", q):
+            return Answer(question, False, "Please type a question." if english else "请输入问题。",
+                          reason="empty question", lang=lang, kind="empty")
+        cited = self._cited_clause(q)
+        if cited and _is_bare_citation(q):
+            return self._answer_clause(question, q, Hit(cited, 1.0), [], english, kind="lookup")
+        facts = self._doc_fact(question, q, english)
+        if facts:
+            return facts
+        reverse = self._reverse(question, q, english)
+        if reverse:
+            return reverse
+        hits = self.retriever.search(q, top_k=max(top_k, 20 if self._asked_rates(q, english) else 1), doc=doc)
+        hits = self._prefer_stated_rate(hits, q, english)[:max(top_k, 1)]
+        if cited:
+            hits = [Hit(cited, hits[0].score if hits else 1.0, {}, self._sentences_of(cited, q, english))] + \
+                   [h for h in hits if h.clause.clause_id != cited.clause_id]
         if not hits:
-            return Answer(question, False, NOT_COVERED_EN if english else NOT_COVERED_ZH, reason="no clause", lang=lang)
+            return Answer(question, False, NOT_COVERED_EN if english else NOT_COVERED_ZH,
+                          reason="no clause matches", lang=lang, kind="refusal")
         top = hits[0]
-        if top.signals and top.signals.get("e5", 1.0) < MIN_E5:
-            cits = tuple(self._citation(h, q) for h in hits[:3])
-            return Answer(question, False, NOT_COVERED_EN if english else NOT_COVERED_ZH, cits,
-                          reason=f"best match {top.signals.get('e5', 0):.2f} is below {MIN_E5}", lang=lang)
-        cits = tuple(self._citation(h, q) for h in hits)
-        return Answer(question, True, self._direct(top, cits[0], q, english), cits, lang=lang)
+        refuse = self._refusal_reason(top, q, english) if not cited else ""
+        if refuse:
+            related = tuple(self._citation(h, q, english) for h in hits[:3])
+            return Answer(question, False, NOT_COVERED_EN if english else NOT_COVERED_ZH, related,
+                          reason=refuse, lang=lang, kind="refusal")
+        return self._answer_clause(question, q, top, hits[1:top_k], english)
 
-    def _citation(self, hit: Hit, q: str) -> Citation:
+    # ---- pieces ----------------------------------------------------------------------------------
+    @staticmethod
+    def _asked_rates(q: str, english: bool) -> list[str]:
+        """Rates a Chinese question names (森林覆盖率, 秸秆利用率), without a leading region."""
+        if english:
+            return []
+        return [r for r in (REGION_PREFIX.sub("", m.group(0)) for m in RATE_RE.finditer(q)) if len(r) >= 3]
+
+    @staticmethod
+    def _states_rate(clause: Clause, rate: str) -> bool:
+        return any(set(rate) <= set(m.group(0)) for m in RATE_RE.finditer(clause.text))
+
+    def _prefer_stated_rate(self, hits: list[Hit], q: str, english: bool) -> list[Hit]:
+        """A question for a named rate is answered by the best-ranked clause that states that rate."""
+        rates = self._asked_rates(q, english)
+        if not rates or not hits:
+            return hits
+        stating = [h for h in hits if all(self._states_rate(h.clause, r) for r in rates)]
+        return stating[:1] + [h for h in hits if not stating or h is not stating[0]]
+
+    def _refusal_reason(self, top: Hit, q: str, english: bool) -> str:
+        cov = top.signals.get("coverage", 1.0)
+        if cov < MIN_COVERAGE:
+            return f"the nearest provision covers {cov:.2f} of the question's terms (threshold {MIN_COVERAGE})"
+        for rate in self._asked_rates(q, english):  # 森林覆盖率 needs a provision that states that rate
+            if not self._states_rate(top.clause, rate):
+                return f"no provision near the question states {rate}"
+        return ""
+
+    def _cited_clause(self, q: str) -> Clause | None:
+        """A clause the question names by citation (41号文第17条, 40号 二(五)5, measure 64 of document 41)."""
+        clauses = list(self.catalog.clauses)
+        candidates = [q] + [m.group(0) for m in CITE_IN_TEXT.finditer(_norm(q))]
+        en = EN_MEASURE.search(q)
+        if en:
+            doc = en["doc"] or next((c.doc_key for c in clauses if c.level == "measure"), None)
+            if doc:
+                candidates.append(f"{doc}号 第{en['n']}条")
+        for cand in candidates:
+            try:
+                return find_clause(clauses, cand)
+            except UnknownClause:
+                continue
+        return None
+
+    def _sentences_of(self, clause: Clause, q: str, english: bool) -> tuple[Sentence, ...]:
+        """Sentences of a clause scored by bigram overlap only (for clauses reached without retrieval)."""
+        from .passages import clause_sentences
+        qb = bigrams(q)
+        return tuple(sorted((Sentence(p.source, p.text, p.span, overlap(qb, p.text))
+                             for p in clause_sentences(clause, english=self.renderings.get(clause.clause_id))),
+                            key=lambda s: -s.score))
+
+    def _best_sentence(self, hit: Hit, q: str, english: bool) -> Sentence | None:
+        """The answering sentence of the clause: dense similarity plus shared terms with the question."""
+        zh = [s for s in hit.sentences if s.source == "zh-sent"]
+        if not zh:
+            return None
+        terms = self.glossary.english_terms(q) if english else []
+        qb = bigrams(" ".join(terms)) if english else bigrams(q)
+        return max(zh, key=lambda s: s.score + 0.6 * overlap(qb, s.text))
+
+    def _citation(self, hit: Hit, q: str, english: bool, sent: Sentence | None = None) -> Citation:
         c = hit.clause
+        sent = sent or self._best_sentence(hit, q, english)
         return Citation(c.clause_id, c.doc_number, c.title, c.citation, c.heading, c.text, round(hit.score, 6),
-                        best_sentence(c.text, q))
+                        sent.span if sent else None, self.renderings.get(c.clause_id))
 
-    def _direct(self, hit: Hit, cit: Citation, q: str, english: bool) -> str:
+    def _answer_clause(self, question: str, q: str, hit: Hit, others: list[Hit], english: bool, *,
+                       kind: str | None = None) -> Answer:
         c = hit.clause
         rec = self.catalog.records_of(c.clause_id)
-        sent = c.text[slice(*cit.span)].strip() if cit.span else c.text
-        asks_who = WHO_EN.search(q) if english else WHO_ZH.search(q)
-        if asks_who:
-            r = owners_at(rec, c.start + cit.span[0]) if cit.span else None
-            if r:
-                return owners_line(r, english=english)
-        return sent
+        sent = self._best_sentence(hit, q, english)
+        asks_who = bool((WHO_EN if english else WHO_ZH).search(q))
+        asks_target = bool((TARGET_EN if english else TARGET_ZH).search(q))
+        asks_when = bool((WHEN_EN if english else WHEN_ZH).search(q))
+        line, kind = None, kind or "general"
+        offset = c.start + sent.span[0] if sent and sent.span else c.start
+        owners = owners_at(rec, offset)
+        if asks_who and owners:
+            line, kind = owners_line(owners, english=english), "who"
+        elif (asks_target or asks_when) and rec.targets:
+            t = self._best_target(rec.targets, q, english, want_deadline=asks_when and not asks_target)
+            if t:
+                sent = Sentence("zh-sent", t.sentence, (t.start - c.start, t.end - c.start), 1.0)
+                line, kind = target_line(t, owners_at(rec, t.start), english=english), "target"
+        if line is None:
+            if english:
+                en = [s for s in hit.sentences if s.source == "en-sent"]
+                line = max(en, key=lambda s: s.score).text if en else (sent.text if sent else c.text)
+            else:
+                line = sent.text if sent else c.text
+        cits = (self._citation(hit, q, english, sent),) + tuple(self._citation(h, q, english) for h in others)
+        return Answer(question, True, line, cits, lang="en" if english else "zh", kind=kind)
+
+    def _best_target(self, targets, q: str, english: bool, *, want_deadline: bool) -> Target | None:
+        terms = self.glossary.english_terms(q) if english else []
+        qb = bigrams(" ".join(terms) if english else q)
+        pool = [t for t in targets if (t.kind == "deadline") == want_deadline] or list(targets)
+        years = {int(y) for y in re.findall(r"20\d\d", q)}
+        return max(pool, key=lambda t: overlap(qb, t.indicator + t.sentence) + (0.5 if t.year in years else 0))
+
+    def _doc_fact(self, question: str, q: str, english: bool) -> Answer | None:
+        patterns = DOCFACT_EN if english else DOCFACT_ZH
+        wanted = [k for k, rx in patterns.items() if rx.search(q)]
+        if not wanted:
+            return None
+        doc = self._which_document(q, english)
+        if doc is None:
+            return None
+        notice = self.catalog.by_id[f"{doc.key}-notice"]
+        g = self.glossary
+        parts = []
+        for k in wanted:
+            if k == "number":
+                parts.append(doc.doc_number)
+            elif k == "date":
+                y, m, d = doc.issue_date.split("-")
+                parts.append(doc.issue_date if english else f"{int(y)}年{int(m)}月{int(d)}日")
+            elif k == "issuer":
+                iss = g.agency_english(doc.issuer) if english else doc.issuer
+                note = (" (inferred from the document number: the source page was tampered with)" if english
+                        else "（据文号推定：来源网页的发文机关处被篡改）") if doc.issuer_inferred else ""
+                parts.append(iss + note)
+            elif k == "addressees":
+                parts.append(("; " if english else "，").join(doc.addressees))
+        title = f"《{doc.title}》"
+        line = f"{title}: " + "; ".join(parts) if english else f"{title}：" + "，".join(parts)
+        hit = Hit(notice, 1.0, {}, ())
+        span = None
+        for k in wanted:
+            probe = {"number": doc.doc_number, "date": None}.get(k)
+            if probe and probe in notice.text:
+                i = notice.text.index(probe)
+                span = (i, i + len(probe))
+                break
+        cit = Citation(notice.clause_id, doc.doc_number, doc.title, notice.citation, notice.heading, notice.text,
+                       1.0, span, self.renderings.get(notice.clause_id))
+        return Answer(question, True, line, (cit,), lang="en" if english else "zh", kind="document")
+
+    def _which_document(self, q: str, english: bool):
+        key = self.retriever.doc_reference(q)
+        if key:
+            return self.catalog.document(key)
+        if not english:
+            qb = bigrams(q)
+            scored = [(overlap(qb, d.title) * len(qb) / max(len(bigrams(d.title)), 1), d) for d in self.catalog.documents]
+            score, doc = max(scored, key=lambda x: x[0])
+            if score >= 0.5:
+                return doc
+        hits = self.retriever.search(q, top_k=1)
+        return self.catalog.document(hits[0].clause.doc_key) if hits else None
+
+    def _reverse(self, question: str, q: str, english: bool) -> Answer | None:
+        """'省环保厅牵头哪些工作？' / 'What does the Provincial Finance Department lead?' → the clauses, cited."""
+        if not (REVERSE_EN if english else REVERSE_ZH).search(q):
+            return None
+        if english:
+            names = [zh for zh in self.glossary.english_terms(q) if zh in self.agencies]
+        else:
+            names = [a for a in self.agencies if a in q]
+        if not names:
+            return None
+        agency = names[0]
+        role = "lead" if re.search(r"牵头|\blead", q, re.I) else \
+            "participants" if (PART_EN if english else PART_ZH).search(q) else None
+        found = []
+        for c in self.catalog.clauses:
+            for r in self.catalog.records_of(c.clause_id).responsibilities:
+                roles = [k for k in ("lead", "participants", "responsible")
+                         if any(u.name == agency for u in getattr(r, k))]
+                if roles and (role is None or role in roles):
+                    found.append((c, r, roles[0]))
+                    break
+        name = self.glossary.agency_english(agency) if english else agency
+        if not found:
+            return Answer(question, False, (f"{name} is not named as "
+                                            f"{ROLE_LABELS_EN.get(role, 'responsible for')} any provision" if english
+                                            else f"文件中没有{agency}{ROLE_LABELS_ZH.get(role, '负责')}的条款"),
+                          reason="no provision names this agency in that role", lang="en" if english else "zh",
+                          kind="reverse")
+        cits = tuple(Citation(c.clause_id, c.doc_number, c.title, c.citation, c.heading, c.text, 1.0,
+                              (r.covers[0] - c.start, r.end - c.start), self.renderings.get(c.clause_id))
+                     for c, r, _ in found)
+        listing = ("; " if english else "；").join(f"{c.doc_number}{c.local_citation}" for c, _, _ in found[:8])
+        more = (f" and {len(found) - 8} more" if english else f"等") if len(found) > 8 else ""
+        if english:
+            line = f"{name} {ROLE_LABELS_EN.get(role, 'is named in')} {len(found)} provision(s): {listing}{more}"
+        else:
+            line = f"{agency}{ROLE_LABELS_ZH.get(role, '涉及')}{len(found)}项：{listing}{more}"
+        return Answer(question, True, line, cits, lang="en" if english else "zh", kind="reverse")
+
+
+CITE_IN_TEXT = re.compile(r"(?:[\u4e00-\u9fff]{1,8}〔\d{4}〕)?\d{1,4}号文?\s*(?:第?[一二三四五六七八九十]+(?:部分|、)?)?"
+                          r"(?:第?\([一二三四五六七八九十]+\)项?)?(?:第?\d{1,3}条?)?(?:第?\(\d{1,3}\)目?)?")
+EN_MEASURE = re.compile(r"\bmeasure\s+(?:no\.?\s*)?(?P<n>\d{1,3})(?:\s+(?:of|in)\s+(?:document|doc\.?|no\.?)\s*(?P<doc>\d{1,4}))?",
+                        re.I)
+
+
+def _is_bare_citation(q: str) -> bool:
+    """A question that is only a citation ('41号文第17条', 'measure 64 of document 41'), asking for the text."""
+    rest = CITE_IN_TEXT.sub("", _norm(q))
+    rest = EN_MEASURE.sub("", rest)
+    return len(re.sub(r"[\s?？。,，的原文内容是什么请给出显示show|text|of|the|what|is|says?]", "", rest, flags=re.I)) <= 2
 
 
 def encoders_for(manifest: dict) -> dict:

@@ -19,6 +19,18 @@ class Glossary:
     def to_english(self, zh: str) -> str | None:
         return self.zh_to_en.get(zh)
 
+    def agency_english(self, zh: str) -> str:
+        """English for an agency name, composing 长春市等有关地方政府 / 白城市政府 from known parts."""
+        if zh in self.zh_to_en:
+            return self.zh_to_en[zh]
+        if "等" in zh:
+            head, _, tail = zh.partition("等")
+            tail_en = self.zh_to_en.get(tail, tail)
+            return f"{self.agency_english(head)} and other {tail_en[0].lower() + tail_en[1:]}"
+        if zh.endswith("政府") and zh[:-2] in self.zh_to_en:
+            return f"{self.zh_to_en[zh[:-2]]} Government"
+        return zh
+
     def english_terms(self, question: str) -> list[str]:
         """The Chinese terms whose English names occur in `question` (longest match first, no overlaps)."""
         q = " " + re.sub(r"[^a-z0-9%\-' ]+", " ", question.lower().replace("'s ", " ")) + " "

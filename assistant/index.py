@@ -7,7 +7,8 @@ Layout of the index folder (default `index/`):
         manifest.json        format version, encoders (id, name, dim, metric), corpus sha256, counts,
                              library versions, sha256 of every other file
         clauses.jsonl        every clause with its records (the CLI's JSON form)
-        passages.jsonl       clause_id, source, key (content hash), text — row i is vector i
+        passages.jsonl       clause_id, source, key (content hash), text[, span] — row i is vector i;
+                             sources zh/en are retrieval passages, zh-sent/en-sent answer sentences
         <encoder>.faiss      inner product on L2-normalised vectors, which equals cosine
         bm25/                bm25s's own files (JSON + .npy, no pickle)
 
@@ -33,10 +34,10 @@ from .corpus import DEFAULT_CORPUS_DIR, corpus_sha256
 from .errors import IndexError_
 from .lexical import BM25Index, add_words
 from .models import Encoder
-from .passages import Passage, clause_passages, is_heading_only
+from .passages import Passage, clause_passages, clause_sentences, is_heading_only
 from .records import clause_to_dict
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_INDEX_DIR = Path(__file__).resolve().parent.parent / "index"
 EXACT_LIMIT = 50_000  # below this many vectors exact search is fast enough; above, HNSW
 REBUILD = "run `python -m assistant build` (or `make index`) to rebuild it"
@@ -82,7 +83,9 @@ def all_passages(catalog: Catalog, *, english: dict | None = None) -> list[Passa
     for c in catalog.clauses:
         if is_heading_only(c, c.clause_id in parents):
             continue
-        out += clause_passages(c, doc_title=titles[c.doc_key], english=(english or {}).get(c.clause_id))
+        en = (english or {}).get(c.clause_id)
+        out += clause_passages(c, doc_title=titles[c.doc_key], english=en)
+        out += clause_sentences(c, english=en)
     return out
 
 
@@ -131,8 +134,10 @@ def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path 
                 f.write(json.dumps(clause_to_dict(c, catalog.records_of(c.clause_id)), ensure_ascii=False) + "\n")
         with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
             for p in passages:
-                f.write(json.dumps({"clause_id": p.clause_id, "source": p.source, "key": p.key, "text": p.text},
-                                   ensure_ascii=False) + "\n")
+                row = {"clause_id": p.clause_id, "source": p.source, "key": p.key, "text": p.text}
+                if p.span:
+                    row["span"] = list(p.span)
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
         specs, reused_total = [], 0
         for enc_id, enc in encoders.items():
             old = _previous_vectors(index_dir, enc_id, enc.name)
@@ -210,6 +215,7 @@ class LoadedIndex:
     faiss: dict            # encoder id → faiss index
     bm25: BM25Index
     passage_clause: np.ndarray  # passage row → clause position in catalog.clauses
+    retrieval_rows: np.ndarray  # True for the rows that rank clauses (zh/en passages, not sentences)
 
     @property
     def encoder_specs(self) -> dict:
@@ -259,4 +265,5 @@ def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
     if bm25.model.scores["num_docs"] != len(passages):
         raise IndexError_(f"the BM25 index in {folder} does not match its passages; {REBUILD}")
     return LoadedIndex(folder, manifest, catalog, passages, indexes, bm25,
-                       np.array([pos[p["clause_id"]] for p in passages], dtype=np.int64))
+                       np.array([pos[p["clause_id"]] for p in passages], dtype=np.int64),
+                       np.array([p["source"] in ("zh", "en") for p in passages], dtype=bool))

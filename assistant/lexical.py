@@ -13,7 +13,11 @@ import numpy as np
 STOPWORDS = set("""的 了 和 与 及 是 在 由 对 把 被 要 将 等 吗 呢 啊 吧 么 哪 哪个 哪些 哪一 哪一级 什么 多少 几 几个 几支 怎么
 怎么办 怎样 如何 为什么 谁 是否 有没有 有 没有 这 那 这个 那个 这条 一下 请问 请 告诉 我 我们 你 文件 中 上 下 里
 the a an of to in on for and or is are be by what which who whom when how does do did will should must with as at from
-that this these those it its any""".split())
+that this these those it its any has have had was were been being can could would shall may might there
+their they them his her our your my me about into over under than then so if not no yes all each every some
+many much more most very also just only own same such too say said says tell me please
+document documents provision provisions clause clauses article articles text call calls mention mentions
+文件 规定 条款 提到 原文""".split())
 TOKEN_RE = re.compile(r"[\w\u4e00-\u9fff%.〔〕-]+")
 
 

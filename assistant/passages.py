@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -17,12 +18,34 @@ CHUNK_OVERLAP = 40
 class Passage:
     clause_id: str
     text: str          # what the encoders see: heading trail + a piece of the clause
-    source: str        # "zh" for the clause itself, "en" for its English rendering
+    source: str        # zh / en: a retrieval passage of the clause or its English rendering;
+                       # zh-sent / en-sent: one sentence, scored to pick the answering span
+    span: tuple[int, int] | None = None   # zh-sent: offsets of the sentence within the clause text
 
     @property
     def key(self) -> str:
         """Content hash: an unchanged passage keeps its vectors across rebuilds."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]
+
+
+SENTENCE_RE = re.compile(r"[^。;；!！?？\n]+[。;；!！?？]?")
+EN_SENTENCE_RE = re.compile(r"[^.;:]+(?:[.;:](?=\s|$)|$)")
+PARENTHETICAL_RE = re.compile(r"^[(（][^()（）]*[)）]$")
+
+
+def clause_sentences(clause: Clause, *, english: str | None = None) -> list[Passage]:
+    """The clause's sentences (without bare responsibility parentheticals) and its rendering's sentences."""
+    out = []
+    for m in SENTENCE_RE.finditer(clause.text):
+        sent = m.group(0).strip()
+        if len(sent) >= 4 and not PARENTHETICAL_RE.match(sent):
+            start = m.start() + m.group(0).index(sent)
+            out.append(Passage(clause.clause_id, sent, "zh-sent", (start, start + len(sent))))
+    for m in EN_SENTENCE_RE.finditer(english or ""):
+        sent = m.group(0).strip()
+        if len(sent) >= 12:
+            out.append(Passage(clause.clause_id, sent, "en-sent"))
+    return out
 
 
 def is_heading_only(clause: Clause, has_children: bool) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -24,10 +25,19 @@ from .models import Encoder
 RRF_K = 60
 # Words that say what kind of answer is wanted (who leads, how many), not what the question is about.
 INTENT_ZH = re.compile(r"(由|是)?(哪个|哪些|哪一个|什么)(部门|单位|机构)(来)?(负责|牵头|主管)?|由谁(来)?(负责|牵头)?|谁(来)?(负责|牵头)|"
-                       r"(牵头|负责|责任|主管)(部门|单位)|(是)?什么(时候)?|有哪些|是谁|多少|哪几|怎么(办|样)?|如何|吗|呢|[?？]")
+                       r"(牵头|负责|责任|主管)(部门|单位)|(是)?什么(时候)?|有哪些|是谁|多少|哪几|怎么(办|样)?|如何|吗|呢|[?？]|"
+                       r"哪些(地方|情形|情况|方面|内容|领域)|指(的是)?")
 DOC_REF = re.compile(r"(?:〔\d{4}〕)?(?P<a>\d{1,4})\s*号|\b(?:no\.?|number|document|doc\.?)\s*(?P<b>\d{1,4})\b", re.I)
 WEIGHTS_ZH = {"e5": 1.0, "use": 0.5, "bm25": 1.0}
 WEIGHTS_EN = {"e5": 1.0, "use": 1.0, "bm25": 0.7}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    source: str                   # zh-sent (of the clause) or en-sent (of its English rendering)
+    text: str
+    span: tuple[int, int] | None  # offsets within the clause text, for zh-sent
+    score: float                  # dense similarity to the question
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,7 @@ class Hit:
     clause: Clause
     score: float                  # fused score, higher is better
     signals: dict = field(default_factory=dict)   # per signal: best passage cosine / BM25 score
-    passage: str = ""             # the best-matching passage text (for span finding)
+    sentences: tuple[Sentence, ...] = ()          # the clause's sentences, most similar first
 
 
 def rrf(s: np.ndarray) -> np.ndarray:
@@ -70,8 +80,48 @@ class Retriever:
 
     def _clause_max(self, passage_scores: np.ndarray) -> np.ndarray:
         out = np.full(self.n_clauses, -np.inf, dtype=np.float32)
-        np.maximum.at(out, self.index.passage_clause, passage_scores)
+        rows = self.index.retrieval_rows
+        np.maximum.at(out, self.index.passage_clause[rows], passage_scores[rows])
         return out
+
+    @cached_property
+    def _clause_terms(self) -> tuple[list[set[str]], dict[str, float]]:
+        """Per clause, the set of its tokens (clause text and English rendering); and each token's IDF."""
+        terms = [set() for _ in range(self.n_clauses)]
+        for row, p in enumerate(self.index.passages):
+            if p["source"] in ("zh", "en"):
+                terms[self.index.passage_clause[row]].update(tokenize(p["text"]))
+        df: dict[str, int] = {}
+        for t in terms:
+            for tok in t:
+                df[tok] = df.get(tok, 0) + 1
+        n = self.n_clauses
+        return terms, {tok: float(np.log((n + 1) / (d + 0.5))) for tok, d in df.items()}
+
+    def coverage(self, question: str, clause_index: int) -> float:
+        """IDF-weighted share of the question's content words found in the clause (or its rendering).
+
+        A word the documents never use counts with the highest weight: a question about 地铁票价 or a
+        passport is not about these documents however close its embedding lands.
+        """
+        terms, idf = self._clause_terms
+        english = is_english(question)
+        topic = question if english else (INTENT_ZH.sub(" ", question).strip() or question)
+        toks = set(tokenize(topic))
+        # cut_for_search also yields the parts of a long word; score the longest forms only
+        toks = {t for t in toks if not any(t != u and t in u for u in toks)}
+        if english:
+            toks |= set(self.glossary.english_terms(question))
+        if not toks:
+            return 0.0
+        unknown = float(np.log(self.n_clauses + 1) + 1)
+        # a lone character is seldom the topic (搞, 指, 领); it must not decide coverage on its own
+        weights = {t: idf.get(t, unknown) * (0.25 if len(t) == 1 else 1.0) for t in toks}
+        have = terms[clause_index]
+        if english:  # an English word is covered when its glossary term is in the Chinese text
+            have = have | {zh for zh in self.glossary.english_terms(question)
+                           if zh in self.index.catalog.clauses[clause_index].text}
+        return sum(w for t, w in weights.items() if t in have) / sum(weights.values())
 
     def doc_reference(self, question: str) -> str | None:
         """The document a question names (41号, No. 41, document 41), if it is one of ours."""
@@ -107,17 +157,24 @@ class Retriever:
         doc = doc or self.doc_reference(question)
         if doc:
             allowed &= np.array([c.doc_key == doc for c in self.index.catalog.clauses])
+        zs = {}
         for name, s in clause_scores.items():
+            zs[name] = zscore(np.where(allowed, s, -np.inf))
             if name == "bm25" and not np.any(s > 0):
                 continue  # no query word is in the vocabulary: BM25 says nothing
             fused += weights.get(name, 1.0) * self.fuse(np.where(allowed, s, -np.inf))
         fused[~allowed] = -np.inf
         best = [i for i in np.argsort(-fused, kind="stable")[:top_k] if np.isfinite(fused[i])]
         clauses = self.index.catalog.clauses
+        dense = sum(passage_scores[k] * (1.0 if k == "e5" else 0.5) for k in self.encoders)
         hits = []
         for i in best:
-            rows = np.nonzero(self.index.passage_clause == i)[0]
-            lead = max(rows, key=lambda r: passage_scores.get("e5", passage_scores["bm25"])[r])
-            hits.append(Hit(clauses[i], float(fused[i]), {k: float(v[i]) for k, v in clause_scores.items()},
-                            self.index.passages[lead]["text"]))
+            rows = np.nonzero((self.index.passage_clause == i) & ~self.index.retrieval_rows)[0]
+            sents = sorted((Sentence(p["source"], p["text"], tuple(p["span"]) if "span" in p else None,
+                                     float(dense[r]))
+                            for r in rows for p in (self.index.passages[r],)), key=lambda x: -x.score)
+            signals = {k: float(v[i]) for k, v in clause_scores.items()}
+            signals["coverage"] = self.coverage(question, int(i))
+            signals.update({f"{k}_z": float(v[i]) for k, v in zs.items()})
+            hits.append(Hit(clauses[i], float(fused[i]), signals, tuple(sents)))
         return hits
