@@ -39,13 +39,17 @@ DOCFACT_ZH = {
     "date": re.compile(r"印发日期|发布日期|印发时间|发布时间|哪天印发|什么时候印发|何时印发|成文日期|日期"),
     "issuer": re.compile(r"发文机关|发文单位|谁印发|谁发布|印发单位|哪个机关|由谁印发|谁发的"),
     "addressees": re.compile(r"主送|发给谁|发给哪些"),
+    "implements": re.compile(r"(贯彻落实|依据|根据|落实)(的)?(是)?(哪个|什么|哪一个|哪份)(文件|意见|精神|规定|方案)"),
 }
 DOCFACT_EN = {
     "number": re.compile(r"\bdocument number\b|\bfile number\b|\breference number\b", re.I),
     "date": re.compile(r"\b(date of issue|issue date|when was .* issued|when were .* issued|issued on|dated?)\b", re.I),
     "issuer": re.compile(r"\b(who issued|issuer|issuing (body|authority))\b", re.I),
     "addressees": re.compile(r"\b(addressed to|addressees|sent to)\b", re.I),
+    "implements": re.compile(r"\b(opinion|document|plan|notice|policy)\b.*\b(implement\w*|based on)\b|"
+                             r"\b(implement\w*|based on|pursuant to)\b.*\b(opinion|document|plan|notice|policy)\b", re.I),
 }
+IMPLEMENTED_RE = re.compile(r"《[^》]+》\([^()]*〔\d{4}〕\d+号\)")
 REVERSE_ZH = re.compile(r"哪些工作|什么工作|哪些任务|什么任务|哪些事|哪几项|哪些条|哪些措施|负责什么|牵头什么|参与什么")
 REVERSE_EN = re.compile(r"\b(what does|what do|which tasks|what tasks|which measures|what work)\b", re.I)
 ROLE_LABELS_ZH = {"lead": "牵头", "participants": "参与", "responsible": "负责"}
@@ -109,8 +113,11 @@ def _units_en(units) -> str:
     return ", ".join(g.agency_english(u.name) + (" and others" if u.et_al else "") for u in units)
 
 
-def owners_line(r: Responsibility, *, english: bool) -> str:
-    """省国土资源厅牵头（省环保厅、省林业厅参与） / Lead: …; participating: …"""
+def owners_line(r: Responsibility, *, english: bool, nested: bool = False) -> str:
+    """省国土资源厅牵头（省环保厅、省林业厅参与） / Lead: …; participating: …
+
+    `nested`: for use inside brackets — 省国土资源厅牵头，省环保厅参与.
+    """
     if english:
         parts = []
         if r.lead:
@@ -122,23 +129,50 @@ def owners_line(r: Responsibility, *, english: bool) -> str:
         return "; ".join(parts)
     if r.lead:
         line = f"{_units_zh(r.lead)}牵头"
-        return line + (f"（{_units_zh(r.participants)}参与）" if r.participants else "")
-    return _units_zh(r.responsible) + (f"（{'，'.join(r.notes)}）" if r.notes else "")
+        if r.participants:
+            line += f"，{_units_zh(r.participants)}参与" if nested else f"（{_units_zh(r.participants)}参与）"
+        return line
+    notes = "，".join(r.notes)
+    return _units_zh(r.responsible) + ((f"，{notes}" if nested else f"（{notes}）") if notes else "")
 
 
-def target_line(t: Target, owners: Responsibility | None, *, english: bool) -> str:
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def date_english(date: str) -> str:
+    """2017年年底前 → by end-2017; 2016年6月 → June 2016; 到2020年 → by 2020."""
+    m = re.search(r"(20\d\d)年(?:(\d{1,2})月)?", date)
+    if not m:
+        return date
+    if m[2]:
+        return f"{MONTHS[int(m[2]) - 1]} {m[1]}"
+    if "底" in date or "末" in date:
+        return f"by end-{m[1]}"
+    if "起" in date or "开始" in date:
+        return f"from {m[1]}"
+    return f"by {m[1]}" if date.startswith(("到", "至")) or "前" in date else m[1]
+
+
+def target_line(t: Target, owners: Responsibility | None, *, english: bool, rendering: str = "") -> str:
+    if english and t.kind == "deadline":
+        when = date_english(t.date)
+        line = rendering if rendering and str(t.year) in rendering else f"{when}: {rendering}".rstrip(": ")
+        return line + (f" ({owners_line(owners, english=True)})" if owners else "")
+    if not english and t.kind == "deadline":
+        return t.sentence + (f"（{owners_line(owners, english=False, nested=True)}）" if owners else "")
     if english:
         g = load_glossary()
         ind = g.to_english(t.indicator) or next(
             (g.to_english(k) for k in sorted(g.zh_to_en, key=len, reverse=True) if len(k) > 1 and k in t.indicator),
             t.indicator)
         qual = {"以上": " or above", "左右": " or so", "以下": " or below", "以内": " or less"}.get(t.qualifier, "")
-        when = f"by end-{t.year}" if "底" in t.date else (f"by {t.year}" if t.year else "")
-        line = f"{t.value}{qual} {ind} {when}".strip()
+        line = f"{t.value}{qual} {ind} {date_english(t.date if '底' in t.date else '到' + t.date)}".strip()
         return line + (f" ({owners_line(owners, english=True)})" if owners else "")
-    line = f"{t.date}{t.indicator}{'' if t.kind == 'deadline' else ('达到' if not t.value.startswith(('下降', '降')) else '')}" \
-           f"{t.value}{t.qualifier}"
-    return line + (f"（{owners_line(owners, english=False)}）" if owners else "")
+    verb = "" if t.value.startswith(("下降", "降")) else "达到"
+    line = f"{'到' if not t.date.startswith(('到', '至')) and '前' not in t.date and '底' not in t.date else ''}" \
+           f"{t.date}，{t.indicator}{verb}{t.value}{t.qualifier}"
+    return line + (f"（{owners_line(owners, english=False, nested=True)}）" if owners else "")
 
 
 class Answerer:
@@ -271,15 +305,19 @@ class Answerer:
             t = self._best_target(rec.targets, q, english, want_deadline=asks_when and not asks_target)
             if t:
                 sent = Sentence("zh-sent", t.sentence, (t.start - c.start, t.end - c.start), 1.0)
-                line, kind = target_line(t, owners_at(rec, t.start), english=english), "target"
+                en = self._best_english(hit)
+                line = target_line(t, owners_at(rec, t.start), english=english, rendering=en)
+                kind = "target" if t.kind == "target" else "deadline"
         if line is None:
-            if english:
-                en = [s for s in hit.sentences if s.source == "en-sent"]
-                line = max(en, key=lambda s: s.score).text if en else (sent.text if sent else c.text)
-            else:
-                line = sent.text if sent else c.text
+            line = (self._best_english(hit) if english else "") or (sent.text if sent else c.text)
         cits = (self._citation(hit, q, english, sent),) + tuple(self._citation(h, q, english) for h in others)
         return Answer(question, True, line, cits, lang="en" if english else "zh", kind=kind)
+
+    @staticmethod
+    def _best_english(hit: Hit) -> str:
+        """The rendering sentence most similar to the question ("" when the clause has no rendering)."""
+        en = [s for s in hit.sentences if s.source == "en-sent"]
+        return max(en, key=lambda s: s.score).text if en else ""
 
     def _best_target(self, targets, q: str, english: bool, *, want_deadline: bool) -> Target | None:
         terms = self.glossary.english_terms(q) if english else []
@@ -289,41 +327,44 @@ class Answerer:
         return max(pool, key=lambda t: overlap(qb, t.indicator + t.sentence) + (0.5 if t.year in years else 0))
 
     def _doc_fact(self, question: str, q: str, english: bool) -> Answer | None:
+        """Number, date, issuer, addressees of a document, or which national document it implements."""
         patterns = DOCFACT_EN if english else DOCFACT_ZH
         wanted = [k for k, rx in patterns.items() if rx.search(q)]
-        if not wanted:
-            return None
-        doc = self._which_document(q, english)
+        doc = self._which_document(q, english) if wanted else None
         if doc is None:
             return None
-        notice = self.catalog.by_id[f"{doc.key}-notice"]
-        g = self.glossary
-        parts = []
+        clause = self.catalog.by_id[f"{doc.key}-notice"]
+        parts, span = [], None
         for k in wanted:
             if k == "number":
                 parts.append(doc.doc_number)
+                i = clause.text.find(doc.doc_number)
+                span = span or ((i, i + len(doc.doc_number)) if i >= 0 else None)
             elif k == "date":
-                y, m, d = doc.issue_date.split("-")
-                parts.append(doc.issue_date if english else f"{int(y)}年{int(m)}月{int(d)}日")
+                y, m, d = (int(x) for x in doc.issue_date.split("-"))
+                written = f"{y}年{m}月{d}日"
+                parts.append(doc.issue_date if english else written)
+                i = clause.text.find(written)
+                span = span or ((i, i + len(written)) if i >= 0 else None)
             elif k == "issuer":
-                iss = g.agency_english(doc.issuer) if english else doc.issuer
+                name = self.glossary.agency_english(doc.issuer) if english else doc.issuer
                 note = (" (inferred from the document number: the source page was tampered with)" if english
                         else "（据文号推定：来源网页的发文机关处被篡改）") if doc.issuer_inferred else ""
-                parts.append(iss + note)
+                parts.append(name + note)
             elif k == "addressees":
                 parts.append(("; " if english else "，").join(doc.addressees))
+            elif k == "implements":
+                pre = self.catalog.by_id.get(f"{doc.key}-preamble")
+                m = IMPLEMENTED_RE.search(pre.text) if pre else None
+                if m:
+                    clause, span = pre, (m.start(), m.end())
+                    parts.append(m.group(0))
+        if not parts:
+            return None
         title = f"《{doc.title}》"
         line = f"{title}: " + "; ".join(parts) if english else f"{title}：" + "，".join(parts)
-        hit = Hit(notice, 1.0, {}, ())
-        span = None
-        for k in wanted:
-            probe = {"number": doc.doc_number, "date": None}.get(k)
-            if probe and probe in notice.text:
-                i = notice.text.index(probe)
-                span = (i, i + len(probe))
-                break
-        cit = Citation(notice.clause_id, doc.doc_number, doc.title, notice.citation, notice.heading, notice.text,
-                       1.0, span, self.renderings.get(notice.clause_id))
+        cit = Citation(clause.clause_id, doc.doc_number, doc.title, clause.citation, clause.heading, clause.text,
+                       1.0, span, self.renderings.get(clause.clause_id))
         return Answer(question, True, line, (cit,), lang="en" if english else "zh", kind="document")
 
     def _which_document(self, q: str, english: bool):
