@@ -68,6 +68,11 @@ class Citation:
     span: tuple[int, int] | None = None   # offsets of the answering span within `text`
     english: str | None = None            # unofficial English rendering of the clause, if any
 
+    def _replace_span(self, span: tuple[int, int] | None = None) -> "Citation":
+        """The same citation with the answering span set to `span` (default: the whole text)."""
+        from dataclasses import replace
+        return replace(self, span=span or (0, len(self.text)))
+
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in ("clause_id", "doc_number", "title", "citation", "heading", "text",
                                            "score", "english")}
@@ -288,21 +293,42 @@ class Answerer:
         return Citation(c.clause_id, c.doc_number, c.title, c.citation, c.heading, c.text, round(hit.score, 6),
                         sent.span if sent else None, self.renderings.get(c.clause_id))
 
+    def answer_clause(self, question: str, clause: Clause, *, focus: tuple[int, int] | None = None) -> Answer:
+        """Answer `question` from one given clause: a follow-up on the previous answer, whose answering
+        span (`focus`, offsets within the clause text) stays the subject unless the question moves on."""
+        q = (question or "").strip()
+        english = is_english(q)
+        if FULL_TEXT.search(q):
+            cit = self._citation(Hit(clause, 1.0), q, english, None)._replace_span()
+            return Answer(question, True, clause.text, (cit,), lang="en" if english else "zh", kind="lookup")
+        sents = self._sentences_of(clause, q, english)
+        if focus:  # the sentence answered last time comes first
+            sents = tuple(sorted(sents, key=lambda s: -(s.score + (1.0 if s.span and s.span[0] <= focus[0] < s.span[1]
+                                                                     else 0.0))))
+        return self._answer_clause(question, q, Hit(clause, 1.0, {}, sents), [], english, focus=focus)
+
     def _answer_clause(self, question: str, q: str, hit: Hit, others: list[Hit], english: bool, *,
-                       kind: str | None = None) -> Answer:
+                       kind: str | None = None, focus: tuple[int, int] | None = None) -> Answer:
         c = hit.clause
         rec = self.catalog.records_of(c.clause_id)
-        sent = self._best_sentence(hit, q, english)
+        sent = self._best_sentence(hit, q, english) if not focus else next(
+            (s for s in hit.sentences if s.source == "zh-sent"), None)
         asks_who = bool((WHO_EN if english else WHO_ZH).search(q))
+        asks_part = bool((PART_EN if english else PART_ZH).search(q))
         asks_target = bool((TARGET_EN if english else TARGET_ZH).search(q))
         asks_when = bool((WHEN_EN if english else WHEN_ZH).search(q))
         line, kind = None, kind or "general"
         offset = c.start + sent.span[0] if sent and sent.span else c.start
         owners = owners_at(rec, offset)
-        if asks_who and owners:
+        if asks_part and owners and owners.participants and not asks_who:
+            names = _units_en(owners.participants) if english else _units_zh(owners.participants)
+            line, kind = (f"Participating: {names}" if english else f"{names}参与"), "who"
+        elif (asks_who or asks_part) and owners:
             line, kind = owners_line(owners, english=english), "who"
         elif (asks_target or asks_when) and rec.targets:
-            t = self._best_target(rec.targets, q, english, want_deadline=asks_when and not asks_target)
+            in_focus = [t for t in rec.targets if focus and focus[0] <= t.start - c.start < focus[1]]
+            t = in_focus[0] if in_focus else \
+                self._best_target(rec.targets, q, english, want_deadline=asks_when and not asks_target)
             if t:
                 sent = Sentence("zh-sent", t.sentence, (t.start - c.start, t.end - c.start), 1.0)
                 en = self._best_english(hit)
@@ -387,7 +413,8 @@ class Answerer:
         if english:
             names = [zh for zh in self.glossary.english_terms(q) if zh in self.agencies]
         else:
-            names = [a for a in self.agencies if a in q]
+            names = [a for a in self.agencies if a in q] or \
+                    [self.glossary.canonical(a) for a in (self.glossary.aliases or {}) if a in q]
         if not names:
             return None
         agency = names[0]
@@ -420,6 +447,7 @@ class Answerer:
         return Answer(question, True, line, cits, lang="en" if english else "zh", kind="reverse")
 
 
+FULL_TEXT = re.compile(r"原文|全文|原话|完整内容|full text|whole text|the text|verbatim|exact wording", re.I)
 CITE_IN_TEXT = re.compile(r"(?:[\u4e00-\u9fff]{1,8}〔\d{4}〕)?\d{1,4}号文?\s*(?:第?[一二三四五六七八九十]+(?:部分|、)?)?"
                           r"(?:第?\([一二三四五六七八九十]+\)项?)?(?:第?\d{1,3}条?)?(?:第?\(\d{1,3}\)目?)?")
 EN_MEASURE = re.compile(r"\bmeasure\s+(?:no\.?\s*)?(?P<n>\d{1,3})(?:\s+(?:of|in)\s+(?:document|doc\.?|no\.?)\s*(?P<doc>\d{1,4}))?",

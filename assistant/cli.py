@@ -94,6 +94,9 @@ def format_answer(a) -> str:
         s, e = top.span
         text = text[:s] + "【" + text[s:e] + "】" + text[e:]
     lines += ["  " + line for line in text.split("\n")]
+    if a.lang == "en":
+        lines += ["", "English (unofficial rendering, not an official translation):",
+                  "  " + (top.english or "no rendering for this provision; the glossary was used for names")]
     if len(a.citations) > 1:
         lines += ["", "相关条款 / Related:"] + [f"  {c.citation}" for c in a.citations[1:]]
     return "\n".join(lines)
@@ -118,6 +121,55 @@ def cmd_ask(args) -> int:
     question = " ".join(args.question)
     a = answerer.ask(question, top_k=args.top_k, doc=args.doc)
     print(json.dumps(a.to_dict(), ensure_ascii=False, indent=1) if args.json else format_answer(a))
+    return 0
+
+
+def cmd_chat(args) -> int:
+    """A conversation on the terminal: follow-ups refer to the previous answer; empty line or EOF ends it."""
+    from .answer import load_answerer
+    from .conversation import Conversation
+    from .errors import BadQuestion
+    conv = Conversation(load_answerer(args.index, corpus_dir=args.corpus))
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            print("问 / Ask> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line or not line.strip():
+            return 0
+        try:
+            a = conv.ask(line.strip(), top_k=args.top_k, doc=args.doc)
+            print(json.dumps(a.to_dict(), ensure_ascii=False) if args.json else format_answer(a) + "\n", flush=True)
+        except BadQuestion as e:
+            print(f"error: {e}", file=sys.stderr)
+
+
+def _print_table(rows: list[dict], args, columns: list[str]) -> None:
+    from .tables import to_csv
+    if args.json:
+        for r in rows:
+            _print_json(r)
+    elif args.csv:
+        sys.stdout.write(to_csv(rows))
+    else:
+        for r in rows:
+            print("  ".join(str(r[c]) for c in columns))
+
+
+def cmd_agencies(args) -> int:
+    from .tables import agency_rows
+    rows = agency_rows(Catalog.load(args.corpus), args.name)
+    if args.name and not rows:
+        from .errors import UnknownClause
+        raise UnknownClause(f"no provision names {args.name!r}; `python -m assistant agencies` lists every agency")
+    _print_table(rows, args, ["agency", "role_zh", "citation", "heading"])
+    return 0
+
+
+def cmd_targets(args) -> int:
+    from .tables import target_rows
+    rows = target_rows(Catalog.load(args.corpus))
+    _print_table(rows, args, ["date", "indicator", "value", "qualifier", "lead", "responsible", "citation"])
     return 0
 
 
@@ -153,6 +205,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--doc", help="only this document (40, 41, 42)")
     s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("chat", help="a conversation: follow-up questions refer to the previous answer")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--doc")
+    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    s.set_defaults(func=cmd_chat)
+
+    for name, func, help_ in (("agencies", cmd_agencies, "agency → provisions it leads, takes part in, is responsible for"),
+                              ("targets", cmd_targets, "targets and deadlines with owners and citations")):
+        s = sub.add_parser(name, help=help_)
+        if name == "agencies":
+            s.add_argument("name", nargs="?", help="only this agency (e.g. 省环保厅; 省环境保护厅 works too)")
+        fmt = s.add_mutually_exclusive_group()
+        fmt.add_argument("--csv", action="store_true")
+        fmt.add_argument("--json", action="store_true")
+        s.set_defaults(func=func)
     return p
 
 

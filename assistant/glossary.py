@@ -15,6 +15,10 @@ class Glossary:
     zh_to_en: dict          # 省国土资源厅 → Provincial Department of Land and Resources
     en_to_zh: tuple         # (english variant lowercased, zh), longest variant first
     kinds: dict             # zh → agency | place | term
+    aliases: dict = None    # other names of an agency → the name the documents use (省环境保护厅 → 省环保厅)
+
+    def canonical(self, name: str) -> str:
+        return (self.aliases or {}).get(name, name)
 
     def to_english(self, zh: str) -> str | None:
         return self.zh_to_en.get(zh)
@@ -53,17 +57,20 @@ def is_english(text: str) -> bool:
 
 @lru_cache(maxsize=2)
 def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
-    zh_to_en, pairs, kinds = {}, [], {}
+    zh_to_en, pairs, kinds, aliases = {}, [], {}, {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         zh, en, kind = line.split("\t")
+        if kind == "alias":
+            aliases[zh] = en
+            continue
         variants = [v.strip() for v in en.split("|") if v.strip()]
         zh_to_en.setdefault(zh, variants[0])
         kinds.setdefault(zh, kind)
         pairs += [(re.sub(r"[^a-z0-9%\-' ]+", " ", v.lower()).strip(), zh) for v in variants]
     pairs.sort(key=lambda p: -len(p[0]))
-    return Glossary(zh_to_en, tuple(pairs), kinds)
+    return Glossary(zh_to_en, tuple(pairs), kinds, aliases)
 
 
 RENDERINGS_PATH = GLOSSARY_PATH.parent / "renderings_en.jsonl"

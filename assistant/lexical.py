@@ -50,6 +50,15 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def content_words(text: str) -> list[tuple[str, str]]:
+    """(word, part of speech) for the words of `text` that are not stopwords (jieba's tagger)."""
+    import jieba.posseg
+    _jieba()
+    text = unicodedata.normalize("NFKC", text).lower()
+    return [(p.word, p.flag) for p in jieba.posseg.cut(text)
+            if p.word.strip() and p.word not in STOPWORDS and TOKEN_RE.fullmatch(p.word)]
+
+
 class BM25Index:
     def __init__(self, model):
         self.model = model

@@ -19,7 +19,7 @@ import numpy as np
 from .clauses import Clause
 from .glossary import is_english, load_glossary
 from .index import LoadedIndex
-from .lexical import tokenize
+from .lexical import content_words, tokenize
 from .models import Encoder
 
 RRF_K = 60
@@ -122,6 +122,25 @@ class Retriever:
             have = have | {zh for zh in self.glossary.english_terms(question)
                            if zh in self.index.catalog.clauses[clause_index].text}
         return sum(w for t, w in weights.items() if t in have) / sum(weights.values())
+
+    def is_specific(self, question: str, *, max_share: float = 0.08) -> bool:
+        """Does the question name anything specific: a noun found in few clauses, or a word in none?
+
+        "什么时候完成？" names nothing (完成 is a common verb); "长春地铁票价？" does (地铁 is in no clause).
+        """
+        terms, idf = self._clause_terms
+        rare = float(np.log((self.n_clauses + 1) / (max_share * self.n_clauses + 0.5)))
+        if is_english(question):
+            words = [w for w in tokenize(question) if not w.isdigit()]
+            return any(w not in idf for w in words) or \
+                any(idf.get(t, rare) >= rare for t in self.glossary.english_terms(question))
+        topic = INTENT_ZH.sub(" ", question).strip()
+        for word, flag in content_words(topic):
+            if word not in idf and len(word) > 1:
+                return True
+            if flag.startswith(("n", "eng")) and idf.get(word, 0.0) >= rare:
+                return True
+        return False
 
     def doc_reference(self, question: str) -> str | None:
         """The document a question names (41号, No. 41, document 41), if it is one of ours."""

@@ -60,3 +60,57 @@ def test_dev_set_targets(index_dir):
                         "--max-false-refuse", "0", "--min-refuse", "1.0"],
                        capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+
+
+@pytest.mark.parametrize("q", ["长春地铁票价怎么定的？", "吉林省省长是谁？", "我的养老金每个月能领多少钱？",
+                               "What is Shanghai's 2020 target for groundwater remediation?", "吉林省森林覆盖率目标是多少？"])
+def test_refusals_say_so_and_offer_related(answerer, q):
+    a = answerer.ask(q)
+    assert not a.found and a.answer in ("文件中未涉及", "Not covered by these documents")
+    assert a.reason and a.kind == "refusal"
+
+
+def test_document_facts(answerer):
+    a = answerer.ask("《吉林省清洁土壤行动计划》的文号和印发日期？")
+    assert a.found and a.answer.endswith("吉政发〔2016〕40号，2016年11月28日")
+    a = answerer.ask("Which State Council opinion do the measures in Ji Zheng Fa [2016] No. 41 implement?")
+    assert "国发〔2016〕62号" in a.answer and a.citations[0].clause_id == "41-preamble"
+    a = answerer.ask("Who issued document 42?")
+    assert "Jilin Provincial People's Government" in a.answer and "inferred" in a.answer
+
+
+def test_reverse_lookup(answerer, catalog):
+    a = answerer.ask("省财政厅牵头哪些工作？")
+    assert a.found and a.kind == "reverse"
+    assert [c.clause_id for c in a.citations] == ["40-4.3"]
+    en = answerer.ask("What does the Provincial Finance Department lead?")
+    assert [c.clause_id for c in en.citations] == ["40-4.3"] and en.answer.startswith("Provincial Finance Department")
+
+
+def test_lookup_by_citation_in_questions(answerer):
+    assert answerer.ask("41号文第17条").citations[0].clause_id == "41-2.4.17"
+    assert answerer.ask("measure 64 of document 41").citations[0].clause_id == "41-3.10.64"
+    a = answerer.ask("42号文第二部分第（三）项的责任单位有哪些？")
+    assert a.citations[0].clause_id == "42-2.3" and a.answer.startswith("省环保厅、省法院")
+
+
+def test_english_answers_carry_the_rendering(answerer):
+    a = answerer.ask("What does the baseline survey cover in the eastern Changbai Mountain forest zone?")
+    top = a.citations[0]
+    assert top.clause_id == "42-2.1" and "forest stand types" in a.answer
+    assert top.english and "baseline survey" in top.english
+
+
+def test_conversation_follow_ups(answerer):
+    from assistant.conversation import Conversation
+    conv = Conversation(answerer)
+    assert conv.ask("矿山土壤生态环境恢复治理由哪个部门牵头？").citations[0].clause_id == "40-2.3"
+    a = conv.ask("那参与单位呢？")
+    assert a.answer == "省环保厅、省林业厅、省住房城乡建设厅参与" and a.citations[0].clause_id == "40-2.3"
+    a = conv.ask("这条的原文")
+    assert a.answer == answerer.catalog.by_id["40-2.3"].text
+    conv.ask("What is the straw target?")
+    a = conv.ask("and by when?")
+    assert "by 2020" in a.answer and a.citations[0].clause_id == "40-2.5.5"
+    a = conv.ask("长春地铁票价怎么定的？")       # specific words of its own: not a follow-up
+    assert not a.found

@@ -1,0 +1,62 @@
+"""Answer building blocks that need no model: owners and target lines, dates, follow-up detection, tables."""
+import pytest
+
+from assistant.answer import _is_bare_citation, date_english, owners_line, target_line
+from assistant.conversation import is_short, points_back
+from assistant.tables import agency_rows, target_rows, to_csv
+
+
+def test_owners_line_both_languages(catalog):
+    [r] = catalog.records_of("40-2.3").responsibilities
+    assert owners_line(r, english=False) == "省国土资源厅牵头（省环保厅、省林业厅、省住房城乡建设厅参与）"
+    assert owners_line(r, english=False, nested=True) == "省国土资源厅牵头，省环保厅、省林业厅、省住房城乡建设厅参与"
+    assert owners_line(r, english=True).startswith("Lead: Provincial Department of Land and Resources; participating:")
+    [r41] = catalog.records_of("41-2.7.35").responsibilities
+    assert owners_line(r41, english=False) == "长春市等有关地方政府、省发展改革委"   # no lead is invented
+    assert "Changchun and other relevant local governments" in owners_line(r41, english=True)
+
+
+def test_target_line(catalog):
+    rec = catalog.records_of("40-2.5.5")
+    [t] = [t for t in rec.targets if t.indicator == "秸秆综合利用率"]
+    zh = target_line(t, rec.responsibilities[0], english=False)
+    assert zh.startswith("到2020年，秸秆综合利用率达到85%以上（省农委、省住房城乡建设厅牵头")
+    en = target_line(t, rec.responsibilities[0], english=True)
+    assert en.startswith("85% or above") and "by 2020" in en and "Provincial Agriculture Commission" in en
+
+
+@pytest.mark.parametrize("date, en", [("2017年年底前", "by end-2017"), ("2016年6月", "June 2016"),
+                                      ("到2020年", "by 2020"), ("2017年起", "from 2017"), ("2018年", "2018")])
+def test_date_english(date, en):
+    assert date_english(date) == en
+
+
+@pytest.mark.parametrize("q, yes", [("那参与单位呢？", True), ("这条的原文", True), ("and who leads it?", True),
+                                    ("矿山土壤生态环境恢复治理由哪个部门牵头？", False), ("What is the straw target?", False)])
+def test_points_back(q, yes):
+    assert points_back(q) is yes
+
+
+def test_is_short():
+    assert is_short("by when?") and not is_short("What is the comprehensive straw utilization target for 2020?")
+
+
+@pytest.mark.parametrize("q, bare", [("41号文第17条", True), ("measure 64 of document 41", True),
+                                     ("41号文第17条由谁负责？", False)])
+def test_bare_citation(q, bare):
+    assert _is_bare_citation(q) is bare
+
+
+def test_agency_table_accepts_aliases(catalog):
+    rows = agency_rows(catalog, "省环境保护厅")
+    assert rows and all(r["agency"] == "省环保厅" for r in rows)
+    assert {"lead", "participants", "responsible"} >= {r["role"] for r in rows}
+    assert any(r["clause_id"] == "40-2.2" and r["role"] == "lead" for r in rows)
+
+
+def test_targets_table_and_csv(catalog):
+    rows = target_rows(catalog)
+    straw = [r for r in rows if r["indicator"] == "秸秆综合利用率"]
+    assert straw[0]["value"] == "85%" and straw[0]["lead"] == "省农委、省住房城乡建设厅"
+    text = to_csv(rows)
+    assert text.splitlines()[0].startswith("kind,indicator,value,qualifier,year") and "秸秆综合利用率" in text
