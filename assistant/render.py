@@ -1,0 +1,135 @@
+"""HTML for the page, built from answers and clauses. Every piece of corpus text or user input is escaped
+here: the source page was tampered with, and questions come from anyone at a public desk."""
+from __future__ import annotations
+
+from html import escape
+
+from .answer import Answer, Citation
+from .catalog import Catalog
+
+LABELS = {
+    "zh": {
+        "title": "吉林省政策问答", "subtitle": "离线检索三份省政府文件，逐条引用原文。",
+        "tab_ask": "问答", "tab_resp": "责任分工", "tab_targets": "目标与时限", "tab_docs": "原文",
+        "question": "问题", "placeholder": "例如：矿山土壤生态环境恢复治理由哪个部门牵头？", "send": "提问",
+        "clear": "清空对话", "evidence": "依据条款", "copy": "复制引用", "copy_text": "引用文本",
+        "doc_filter": "文件范围", "all_docs": "全部", "lang": "语言 / Language", "agency": "部门",
+        "all_agencies": "全部部门", "download": "下载 CSV", "document": "文件", "open_doc": "在原文中查看",
+        "related": "相关条款", "english": "英文参考译文（非官方）", "no_english": "本条暂无英文参考译文。",
+        "not_found": "文件中未涉及", "nearest": "最接近的条款（不作为答案）",
+        "empty_evidence": "提问后，这里显示所引用的条款原文、出处和相关条款。", "examples": "示例问题",
+        "resp_hint": "选择一行，在“问答”页查看该条款。", "chat": "对话",
+        "cols_resp": ["部门", "职责", "出处", "事项"],
+        "cols_targets": ["时间", "指标或任务", "数值", "限定", "牵头", "负责", "出处"],
+        "role": {"lead": "牵头", "participants": "参与", "responsible": "负责"},
+        "footer": "索引构建于 {built} · 模型：{model} · {clauses} 条款 · {passages} 检索单元",
+        "inferred": "发文机关据文号推定（来源网页被篡改）",
+    },
+    "en": {
+        "title": "Jilin policy Q&A", "subtitle": "Offline search over three provincial government documents, "
+                                                "quoting each provision verbatim.",
+        "tab_ask": "Ask", "tab_resp": "Responsibilities", "tab_targets": "Targets & deadlines", "tab_docs": "Documents",
+        "question": "Question", "placeholder": "e.g. Which agency leads mine restoration?", "send": "Ask",
+        "clear": "Clear conversation", "evidence": "Evidence", "copy": "Copy quote + citation",
+        "copy_text": "Quote + citation", "doc_filter": "Documents", "all_docs": "All", "lang": "语言 / Language",
+        "agency": "Agency", "all_agencies": "All agencies", "download": "Download CSV", "document": "Document",
+        "open_doc": "Open in document", "related": "Related provisions",
+        "english": "English rendering (unofficial)", "no_english": "No English rendering for this provision yet.",
+        "not_found": "Not covered by these documents", "nearest": "Nearest provisions (not an answer)",
+        "empty_evidence": "Ask a question: the cited provision, its citation and related provisions appear here.",
+        "examples": "Example questions", "resp_hint": "Select a row to see that provision on the Ask tab.",
+        "chat": "Conversation",
+        "cols_resp": ["Agency", "Role", "Citation", "Task"],
+        "cols_targets": ["Date", "Indicator or task", "Value", "Qualifier", "Lead", "Responsible", "Citation"],
+        "role": {"lead": "leads", "participants": "takes part", "responsible": "responsible"},
+        "footer": "Index built {built} · model: {model} · {clauses} clauses · {passages} retrieval units",
+        "inferred": "issuer inferred from the document number (the source page was tampered with)",
+    },
+}
+
+
+def text_html(text: str) -> str:
+    return escape(text).replace("\n", "<br>")
+
+
+def provision_html(text: str, span: tuple[int, int] | None) -> str:
+    """The clause verbatim with the answering span in <mark>, all of it escaped."""
+    if not span:
+        return text_html(text)
+    s, e = max(0, span[0]), min(len(text), span[1])
+    return f"{text_html(text[:s])}<mark class='answer-span'>{text_html(text[s:e])}</mark>{text_html(text[e:])}"
+
+
+def copy_text(c: Citation) -> str:
+    """「…provision…」（《title》（doc number）第…） — for pasting into a draft."""
+    return f"「{c.text}」（{c.citation}）"
+
+
+def evidence_html(answer: Answer | None, lang: str) -> str:
+    L = LABELS[lang]
+    if answer is None or not answer.citations:
+        return f"<div class='evidence empty'>{escape(L['empty_evidence'])}</div>"
+    top, rest = answer.citations[0], answer.citations[1:]
+    parts = ["<div class='evidence'>"]
+    if not answer.found:
+        parts.append(f"<div class='refusal'>{escape(L['not_found'])}</div>")
+        parts.append(f"<h4>{escape(L['nearest'])}</h4><ul class='related'>")
+        parts += [f"<li><span class='cite'>{escape(c.citation)}</span></li>" for c in answer.citations]
+        parts.append("</ul></div>")
+        return "".join(parts)
+    parts.append(f"<div class='cite' data-clause='{escape(top.clause_id)}'>{escape(top.citation)}</div>")
+    parts.append(f"<div class='trail'>{escape(top.heading)}</div>")
+    parts.append(f"<div class='provision'>{provision_html(top.text, top.span)}</div>")
+    if lang == "en":
+        body = text_html(top.english) if top.english else escape(L["no_english"])
+        parts.append(f"<details class='english' open><summary>{escape(L['english'])}</summary>{body}</details>")
+    if rest:
+        parts.append(f"<h4>{escape(L['related'])}</h4><ul class='related'>")
+        for c in rest[:4]:
+            first = c.text.split("\n")[0]
+            parts.append(f"<li><span class='cite'>{escape(c.citation)}</span><br>"
+                         f"<span class='snippet'>{escape(first[:80])}{'…' if len(first) > 80 else ''}</span></li>")
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def document_html(catalog: Catalog, doc_key: str, lang: str, *, highlight: str | None = None) -> str:
+    """A document's cleaned text with an anchor per clause; `highlight` marks one clause."""
+    L = LABELS[lang]
+    doc = catalog.document(doc_key)
+    head = [f"<div class='doc'><h3>{escape(doc.notice_title)}</h3>",
+            f"<div class='docmeta'>{escape(doc.doc_number)} · {escape(doc.issue_date)} · {escape(doc.issuer)}"
+            + (f" <span class='inferred'>（{escape(L['inferred'])}）</span>" if doc.issuer_inferred else "")
+            + "</div>"]
+    body = []
+    for c in catalog.clauses:
+        if c.doc_key != doc.key:
+            continue
+        cls = "clause hl" if c.clause_id == highlight else "clause"
+        if c.level == "notice":
+            body.append(f"<div id='clause-{escape(c.clause_id)}' class='{cls} notice'>{text_html(c.text)}</div>"
+                        f"<h4 class='attachment'>{escape(doc.title)}</h4>")
+            continue
+        body.append(f"<div id='clause-{escape(c.clause_id)}' class='{cls}'>"
+                    f"<span class='cid'>{escape(c.local_citation)}</span>{text_html(c.text)}</div>")
+    return "".join(head + body) + "</div>"
+
+
+CSS = """
+.evidence { font-size: 15px; line-height: 1.7; }
+.evidence .cite { font-weight: 600; color: #7a1f1f; margin-bottom: 4px; }
+.evidence .trail { color: #555; font-size: 13px; margin-bottom: 8px; }
+.evidence .provision { background: #fffdf5; border-left: 3px solid #c9a227; padding: 8px 12px; }
+.evidence mark.answer-span { background: #ffe58a; padding: 0 2px; }
+.evidence .refusal { font-weight: 600; color: #7a1f1f; font-size: 16px; margin-bottom: 8px; }
+.evidence ul.related { padding-left: 18px; font-size: 13px; }
+.evidence .snippet { color: #555; }
+.evidence details.english { margin-top: 10px; color: #333; font-size: 14px; }
+.doc { font-size: 15px; line-height: 1.8; max-height: 70vh; overflow-y: auto; }
+.doc .clause { padding: 4px 8px; border-radius: 4px; }
+.doc .clause.hl { background: #ffe58a; }
+.doc .cid { color: #7a1f1f; font-size: 12px; margin-right: 8px; }
+.doc .docmeta { color: #555; margin-bottom: 10px; }
+footer, .footer-status { color: #666; font-size: 12px; }
+"""

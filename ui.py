@@ -1,0 +1,246 @@
+"""The Gradio page: ask in Chinese or English, see the provision highlighted and cited, copy the citation,
+browse responsibilities, targets and the documents.
+
+    python ui.py [--host 127.0.0.1] [--port 7860] [--index index/]
+
+Handlers are plain functions over the answer API (tested directly); the page only wires them up.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer, load_answerer
+from assistant.conversation import Conversation
+from assistant.corpus import DEFAULT_CORPUS_DIR
+from assistant.errors import AssistantError, BadQuestion
+from assistant.index import DEFAULT_INDEX_DIR
+from assistant.render import CSS, LABELS, copy_text, document_html, evidence_html
+from assistant.tables import agency_rows, target_rows, to_csv
+
+# 2 handlers at once on a 2-core machine; excess visitors wait in a bounded queue (measured: README).
+CONCURRENCY, QUEUE_SIZE = 2, 64
+EXAMPLES = [
+    "矿山土壤生态环境恢复治理由哪个部门牵头？", "秸秆综合利用率的目标是多少？", "Which agency leads mine restoration?",
+    "What is the straw target?", "生态环境损害赔偿权利人是谁？", "省财政厅牵头哪些工作？", "41号文第17条",
+]
+DOCS = ("40", "41", "42")
+
+
+class Page:
+    """The state shared by every visitor: the loaded answerer (read-only) and the tables built from it."""
+
+    def __init__(self, answerer: Answerer):
+        self.answerer = answerer
+        self.catalog = answerer.catalog
+        self.agencies = agency_rows(self.catalog)
+        self.targets = target_rows(self.catalog)
+        m = answerer.retriever.index.manifest
+        self.status = {"built": m.get("built_at", "?"), "clauses": m["counts"]["clauses"],
+                       "passages": m["counts"]["passages"],
+                       "model": " + ".join(e["name"] for e in m["encoders"]) + " + BM25"}
+
+    # ---- ask ------------------------------------------------------------------------------------
+    def respond(self, question: str, chat: list, answers: list, lang: str, doc: str):
+        """One question in a conversation → (chat, answers, evidence html, copy text, cleared box)."""
+        question = (question or "").strip()
+        if not question:
+            raise gr.Error("请输入问题。 / Please type a question.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise gr.Error(f"问题过长（{len(question)} 字），上限 {MAX_QUESTION_CHARS} 字。 / "
+                           f"The question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}.")
+        conv = Conversation(self.answerer, history=list(answers or []))
+        try:
+            a = conv.ask(question, doc=None if doc in (None, "", "all") else doc)
+        except BadQuestion as e:
+            raise gr.Error(str(e)) from None
+        reply = self.reply_text(a)
+        chat = list(chat or []) + [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+        return chat, conv.history[-20:], evidence_html(a, lang), (copy_text(a.citations[0]) if a.found and a.citations
+                                                                  else ""), ""
+
+    @staticmethod
+    def reply_text(a: Answer) -> str:
+        if not a.found:
+            return a.answer
+        return f"{a.answer}\n\n—— {a.citations[0].citation}"
+
+    def show_clause(self, clause_id: str, lang: str):
+        """Evidence for one clause (from a table row)."""
+        from assistant.answer import Citation
+        c = self.catalog.by_id[clause_id]
+        cit = Citation(c.clause_id, c.doc_number, c.title, c.citation, c.heading, c.text, 1.0, None,
+                       self.answerer.renderings.get(c.clause_id))
+        a = Answer(c.citation, True, c.text, (cit,), lang=lang)
+        return evidence_html(a, lang), copy_text(cit)
+
+    # ---- tables ---------------------------------------------------------------------------------
+    def agency_table(self, name: str | None, lang: str) -> tuple[list[list[str]], list[str]]:
+        L = LABELS[lang]
+        rows = [r for r in self.agencies if not name or name == "all" or r["agency"] == name]
+        table = [[r["agency"] if lang == "zh" else f"{r['agency_en']} ({r['agency']})", L["role"][r["role"]],
+                  r["citation"], r["heading"]] for r in rows]
+        return table, [r["clause_id"] for r in rows]
+
+    def agency_choices(self) -> list[str]:
+        return sorted({r["agency"] for r in self.agencies})
+
+    def target_table(self) -> list[list]:
+        return [[r["date"], r["indicator"], r["value"], r["qualifier"], r["lead"], r["responsible"], r["citation"]]
+                for r in self.targets]
+
+    def targets_csv(self) -> str:
+        path = Path(tempfile.gettempdir()) / "jilin-policy-targets.csv"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\ufeff" + to_csv(self.targets), encoding="utf-8")  # BOM: Excel opens Chinese correctly
+        os.replace(tmp, path)
+        return str(path)
+
+    def footer(self, lang: str) -> str:
+        return LABELS[lang]["footer"].format(**self.status)
+
+
+def labels_update(lang: str):
+    """Relabel every component for `lang` (order matches `relabel_outputs` in build_demo)."""
+    L = LABELS[lang]
+    return (
+        f"## {L['title']}\n{L['subtitle']}",
+        gr.update(label=L["doc_filter"], choices=[(L["all_docs"], "all")] + [(f"{d}号", d) for d in DOCS]),
+        gr.update(label=L["chat"]), gr.update(label=L["question"], placeholder=L["placeholder"]),
+        gr.update(value=L["send"]), gr.update(value=L["clear"]), gr.update(value=L["copy"]),
+        gr.update(label=L["copy_text"]), gr.update(value=L["open_doc"]),
+        gr.update(label=L["agency"]), gr.update(headers=L["cols_resp"], label=L["tab_resp"]),
+        gr.update(headers=L["cols_targets"], label=L["tab_targets"]), gr.update(label=L["download"]),
+        gr.update(label=L["document"]),
+        gr.update(label=L["tab_ask"]), gr.update(label=L["tab_resp"]), gr.update(label=L["tab_targets"]),
+        gr.update(label=L["tab_docs"]), L["resp_hint"],
+    )
+
+
+def error_page(message: str) -> gr.Blocks:
+    with gr.Blocks(title="吉林省政策问答") as page:
+        gr.Markdown("## 吉林省政策问答 · Jilin policy Q&A")
+        gr.Markdown(f"**暂时无法提供服务 / The assistant is not available right now.**\n\n{message}\n\n"
+                    "管理员请运行 `make index`（或 `python -m assistant build`）后重启。 / "
+                    "An administrator should run `make index` (or `python -m assistant build`) and restart.")
+    return page
+
+
+def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> gr.Blocks:
+    try:
+        page = Page(load_answerer(index_dir, corpus_dir=corpus_dir))
+    except AssistantError as e:
+        return error_page(str(e))
+    L = LABELS["zh"]
+    with gr.Blocks(title="吉林省政策问答 · Jilin policy Q&A") as demo:
+        answers = gr.State([])
+        clause_ids = gr.State([r["clause_id"] for r in page.agencies])
+        with gr.Row():
+            header = gr.Markdown(f"## {L['title']}\n{L['subtitle']}", elem_id="header")
+            lang = gr.Radio([("中文", "zh"), ("English", "en")], value="zh", label=L["lang"], elem_id="lang",
+                            scale=0, min_width=220)
+            doc = gr.Radio([(L["all_docs"], "all")] + [(f"{d}号", d) for d in DOCS], value="all",
+                           label=L["doc_filter"], elem_id="doc-filter", scale=0, min_width=300)
+        with gr.Tabs(elem_id="tabs") as tabs:
+            with gr.Tab(L["tab_ask"], id="ask", elem_id="tab-ask") as tab_ask:
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chat = gr.Chatbot(label=L["chat"], height=460, render_markdown=False, sanitize_html=True,
+                                          elem_id="chat", buttons=["copy"])
+                        question = gr.Textbox(label=L["question"], placeholder=L["placeholder"], lines=1,
+                                              max_length=MAX_QUESTION_CHARS, elem_id="question", autofocus=True)
+                        with gr.Row():
+                            send = gr.Button(L["send"], variant="primary", elem_id="send")
+                            clear = gr.Button(L["clear"], elem_id="clear")
+                        gr.Examples(EXAMPLES, inputs=question, label=L["examples"])
+                    with gr.Column(scale=2):
+                        evidence = gr.HTML(evidence_html(None, "zh"), elem_id="evidence")
+                        quote = gr.Textbox(label=L["copy_text"], interactive=False, lines=3, elem_id="quote")
+                        with gr.Row():
+                            copy = gr.Button(L["copy"], elem_id="copy")
+                            open_doc = gr.Button(L["open_doc"], elem_id="open-doc")
+            with gr.Tab(L["tab_resp"], id="resp", elem_id="tab-resp") as tab_resp:
+                resp_hint = gr.Markdown(L["resp_hint"])
+                agency = gr.Dropdown([(L["all_agencies"], "all")] + page.agency_choices(), value="all",
+                                     label=L["agency"], elem_id="agency", filterable=True)
+                resp = gr.Dataframe(page.agency_table(None, "zh")[0], headers=L["cols_resp"], interactive=False,
+                                    wrap=True, elem_id="resp-table", max_height=520)
+            with gr.Tab(L["tab_targets"], id="targets", elem_id="tab-targets") as tab_targets:
+                targets = gr.Dataframe(page.target_table(), headers=L["cols_targets"], interactive=False, wrap=True,
+                                       elem_id="targets-table", max_height=520)
+                download = gr.DownloadButton(L["download"], value=page.targets_csv, elem_id="download")
+            with gr.Tab(L["tab_docs"], id="docs", elem_id="tab-docs") as tab_docs:
+                doc_pick = gr.Dropdown([(f"{d.doc_number} {d.title}", d.key) for d in page.catalog.documents],
+                                       value=page.catalog.documents[0].key, label=L["document"], elem_id="doc-pick")
+                doc_view = gr.HTML(document_html(page.catalog, page.catalog.documents[0].key, "zh"), elem_id="doc-view")
+        footer = gr.Markdown(page.footer("zh"), elem_classes=["footer-status"], elem_id="footer")
+
+        ask_io = dict(fn=page.respond, inputs=[question, chat, answers, lang, doc],
+                      outputs=[chat, answers, evidence, quote, question])
+        send.click(**ask_io)
+        question.submit(**ask_io)
+        clear.click(lambda lg: ([], [], evidence_html(None, lg), ""), inputs=lang, outputs=[chat, answers, evidence, quote])
+        copy.click(None, inputs=quote, outputs=None,
+                   js="(t) => { if (t) { navigator.clipboard.writeText(t); } return []; }")
+
+        def open_in_document(ans: list, lg: str):
+            if not ans or not ans[-1].found or not ans[-1].citations:
+                return gr.update(), gr.update(), gr.update()
+            cid = ans[-1].citations[0].clause_id
+            key = page.catalog.by_id[cid].doc_key
+            return gr.Tabs(selected="docs"), key, document_html(page.catalog, key, lg, highlight=cid)
+        open_doc.click(open_in_document, inputs=[answers, lang], outputs=[tabs, doc_pick, doc_view]).then(
+            None, js="() => { setTimeout(() => document.querySelector('#doc-view .clause.hl')"
+                     "?.scrollIntoView({block: 'center'}), 300); }")
+        doc_pick.change(lambda k, lg: document_html(page.catalog, k, lg), inputs=[doc_pick, lang], outputs=doc_view)
+
+        def filter_agency(name: str, lg: str):
+            table, ids = page.agency_table(name, lg)
+            return table, ids
+        agency.change(filter_agency, inputs=[agency, lang], outputs=[resp, clause_ids])
+
+        def pick_row(ids: list, lg: str, evt: gr.SelectData):
+            row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+            if row is None or row >= len(ids):
+                return gr.update(), gr.update(), gr.update()
+            html, q = page.show_clause(ids[row], lg)
+            return gr.Tabs(selected="ask"), html, q
+        resp.select(pick_row, inputs=[clause_ids, lang], outputs=[tabs, evidence, quote])
+
+        relabel_outputs = [header, doc, chat, question, send, clear, copy, quote, open_doc, agency, resp, targets,
+                           download, doc_pick, tab_ask, tab_resp, tab_targets, tab_docs, resp_hint]
+
+        def switch_language(lg: str, name: str, ans: list, key: str):
+            table, ids = page.agency_table(name, lg)
+            last = ans[-1] if ans else None
+            return (*labels_update(lg), gr.update(value=table, headers=LABELS[lg]["cols_resp"]), ids,
+                    evidence_html(last, lg), page.footer(lg), document_html(page.catalog, key, lg))
+        lang.change(switch_language, inputs=[lang, agency, answers, doc_pick],
+                    outputs=relabel_outputs + [resp, clause_ids, evidence, footer, doc_view])
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo
+
+
+demo = build_demo(Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR)))
+
+
+def main() -> None:
+    global demo
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--index", type=Path, default=None, help="index folder (default index/)")
+    args = p.parse_args()
+    if args.index is not None and args.index.resolve() != Path(os.environ.get("ASSISTANT_INDEX_DIR",
+                                                                                DEFAULT_INDEX_DIR)).resolve():
+        demo = build_demo(args.index)
+    demo.launch(server_name=args.host, server_port=args.port, css=CSS, footer_links=[], show_error=False,
+                theme=gr.themes.Soft())
+
+
+if __name__ == "__main__":
+    main()
