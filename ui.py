@@ -156,7 +156,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
                         with gr.Row():
                             send = gr.Button(L["send"], variant="primary", elem_id="send")
                             clear = gr.Button(L["clear"], elem_id="clear")
-                        gr.Examples(EXAMPLES, inputs=question, label=L["examples"])
+                        gr.Examples(EXAMPLES, inputs=question, label="示例问题 / Examples")
                     with gr.Column(scale=2):
                         evidence = gr.HTML(evidence_html(None, "zh"), elem_id="evidence")
                         quote = gr.Textbox(label=L["copy_text"], interactive=False, lines=3, elem_id="quote")

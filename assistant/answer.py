@@ -320,7 +320,8 @@ class Answerer:
         line, kind = None, kind or "general"
         offset = c.start + sent.span[0] if sent and sent.span else c.start
         owners = owners_at(rec, offset)
-        if asks_part and owners and owners.participants and not asks_who:
+        asks_lead = bool(re.search(r"牵头|\blead", q, re.I))
+        if asks_part and owners and owners.participants and not asks_lead:
             names = _units_en(owners.participants) if english else _units_zh(owners.participants)
             line, kind = (f"Participating: {names}" if english else f"{names}参与"), "who"
         elif (asks_who or asks_part) and owners:

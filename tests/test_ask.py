@@ -11,14 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def index_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("index")
-    subprocess.run([sys.executable, "-m", "assistant", "build", "--index", str(out)], check=True, cwd=ROOT,
-                   capture_output=True)
-    return out
-
-
-@pytest.fixture(scope="session")
 def answerer(index_dir):
     from assistant.answer import load_answerer
     from assistant.corpus import DEFAULT_CORPUS_DIR

@@ -1,0 +1,173 @@
+"""The page in a real headless Chromium (Debian's), driven by Playwright (slow: real models and a server).
+
+Every request that is not to 127.0.0.1 is blocked and counted: the page must work without them.
+Screenshots of each tab are saved in test-artifacts/ (not committed).
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(index_dir):
+    port = _free_port()
+    env = dict(os.environ, ASSISTANT_INDEX_DIR=str(index_dir))
+    proc = subprocess.Popen([sys.executable, "ui.py", "--port", str(port), "--index", str(index_dir)], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url, timeout=2).status == 200:
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"ui.py exited: {proc.stdout.read()[-2000:]}")
+            time.sleep(1)
+    else:
+        proc.kill()
+        raise RuntimeError("ui.py did not start within 180 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make browser-deps` (make test does it)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000},
+                              permissions=["clipboard-read", "clipboard-write"])
+    pg = ctx.new_page()
+    pg.outside = []
+    pg.dialogs = []
+    local = ("http://127.0.0.1", "data:", "blob:")
+    pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(local)
+             else (pg.outside.append(route.request.url), route.abort()))
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.goto(server, wait_until="load")
+    pg.wait_for_selector("#question textarea", timeout=60000)
+    yield pg
+    assert pg.outside == [], f"requests to other hosts: {pg.outside[:5]}"
+    assert pg.dialogs == []
+    ctx.close()
+
+
+def ask(pg, question: str) -> None:
+    before = pg.locator("#chat .message").count() if pg.locator("#chat .message").count() else 0
+    pg.fill("#question textarea", question)
+    pg.click("#send")
+    pg.wait_for_function(
+        "([n]) => document.querySelectorAll('#chat .message').length >= n + 2", arg=[before], timeout=30000)
+    pg.wait_for_timeout(300)
+
+
+def last_reply(pg) -> str:
+    return pg.locator("#chat .message").last.inner_text()
+
+
+def shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_ask_examples_cite_and_highlight(page):
+    ask(page, "矿山土壤生态环境恢复治理由哪个部门牵头？")
+    assert "省国土资源厅牵头（省环保厅、省林业厅、省住房城乡建设厅参与）" in last_reply(page)
+    ev = page.locator("#evidence")
+    assert "《吉林省清洁土壤行动计划》（吉政发〔2016〕40号）第二部分第（三）项" in ev.inner_text()
+    assert "开展矿山土壤生态环境恢复治理" in ev.locator("mark").inner_text()
+    shot(page, "ask")
+    ask(page, "秸秆综合利用率的目标是多少？")
+    assert "85%以上" in last_reply(page)
+    assert "第二部分第（五）项第5条" in page.locator("#evidence div.cite").inner_text()
+    assert "秸秆综合利用率达到85%以上" in page.locator("#evidence mark").inner_text()
+
+
+def test_english_question_and_follow_up(page):
+    page.get_by_label("English").check()
+    page.wait_for_timeout(800)
+    ask(page, "Which agency leads mine restoration?")
+    assert "Provincial Department of Land and Resources" in last_reply(page)
+    assert "English rendering (unofficial)" in page.locator("#evidence").inner_text()
+    assert page.locator("#evidence mark").count() == 1
+    ask(page, "and who takes part?")
+    assert last_reply(page).startswith("Participating: Provincial Environmental Protection Department")
+    shot(page, "ask-en")
+
+
+def test_copy_button_puts_quote_and_citation_on_clipboard(page):
+    ask(page, "What is the straw target?")
+    page.click("#copy")
+    page.wait_for_timeout(300)
+    text = page.evaluate("navigator.clipboard.readText()")
+    assert text.startswith("「5.开展废弃物资源化利用。") and \
+        text.endswith("」（《吉林省清洁土壤行动计划》（吉政发〔2016〕40号）第二部分第（五）项第5条）")
+
+
+def test_refusal_shows_as_refusal(page):
+    ask(page, "长春地铁票价怎么定的？")
+    assert "文件中未涉及" in last_reply(page)
+    assert "最接近的条款" in page.locator("#evidence").inner_text()
+
+
+def test_tabs_load_real_rows(page):
+    page.click("#tab-resp-button") if page.locator("#tab-resp-button").count() else page.get_by_role("tab", name="责任分工").click()
+    page.wait_for_timeout(500)
+    assert "省国土资源厅" in page.locator("#resp-table").inner_text()
+    shot(page, "responsibilities")
+    page.get_by_role("tab", name="目标与时限").click()
+    page.wait_for_timeout(500)
+    assert "受污染耕地安全利用率" in page.locator("#targets-table").inner_text()  # rows render as they scroll
+    shot(page, "targets")
+    page.get_by_role("tab", name="原文").click()
+    page.wait_for_timeout(500)
+    assert "吉林省人民政府关于印发吉林省清洁土壤行动计划的通知" in page.locator("#doc-view").inner_text()
+    assert "欧宝" not in page.content()
+    shot(page, "documents")
+
+
+def test_cited_clause_opens_in_document_highlighted(page):
+    ask(page, "矿山土壤生态环境恢复治理由哪个部门牵头？")
+    page.click("#open-doc")
+    page.wait_for_selector("#doc-view .clause.hl", timeout=10000)
+    assert "矿山土壤生态环境恢复治理" in page.locator("#doc-view .clause.hl").inner_text()
+
+
+def test_language_switch_relabels(page):
+    page.get_by_label("English").check()
+    page.wait_for_timeout(1000)
+    assert page.get_by_role("tab", name="Responsibilities").count() == 1
+    assert page.locator("#send").inner_text().strip() == "Ask"
+    assert "Index built" in page.locator("#footer").inner_text()
+    page.get_by_label("中文").check()
+    page.wait_for_timeout(1000)
+    assert page.get_by_role("tab", name="责任分工").count() == 1
