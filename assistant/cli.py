@@ -173,6 +173,13 @@ def cmd_targets(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from .bench import run
+    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    run(index_dir=args.index, corpus_dir=args.corpus, sizes=sizes, full=not args.scale_only)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m assistant", description=__doc__.split("\n")[0])
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of gazette pages (*.txt)")
@@ -212,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--doc")
     s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
     s.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("bench", help="print build, latency, memory and scale figures")
+    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    s.add_argument("--sizes", default="10000,100000,1000000", help="scale-curve sizes, comma-separated")
+    s.add_argument("--scale-only", action="store_true", help="only the scale curve")
+    s.set_defaults(func=cmd_bench)
 
     for name, func, help_ in (("agencies", cmd_agencies, "agency → provisions it leads, takes part in, is responsible for"),
                               ("targets", cmd_targets, "targets and deadlines with owners and citations")):

@@ -62,12 +62,18 @@ def test_faiss_equals_bruteforce(built):
     assert np.allclose(scores[0], (vecs @ q[0])[brute], atol=1e-5)
 
 
-def test_hnsw_above_threshold_recalls_exact():
+def test_ivf_above_threshold_recalls_exact(tmp_path):
+    from assistant.index import read_faiss
+    import faiss
     rng = np.random.default_rng(0)
-    v = rng.normal(size=(3000, 32)).astype(np.float32)
+    centers = rng.normal(size=(50, 32)).astype(np.float32)
+    v = centers[rng.integers(0, 50, 6000)] + 0.5 * rng.normal(size=(6000, 32)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    exact, approx = make_faiss(v), make_faiss(v, exact_limit=1000)
-    assert type(approx).__name__ == "IndexHNSWFlat"
+    exact = make_faiss(v)
+    faiss.write_index(make_faiss(v, exact_limit=1000), str(tmp_path / "ivf.faiss"))
+    approx = read_faiss(tmp_path / "ivf.faiss")
+    assert type(approx).__name__ == "IndexIVFFlat" and approx.nprobe >= 16
+    assert np.allclose(approx.reconstruct_n(0, 5), v[:5])
     q = v[:50] + 0.01
     _, a = exact.search(q, 10)
     _, b = approx.search(q, 10)
@@ -138,3 +144,22 @@ def _edit_manifest(folder, **changes):
     m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     m.update(changes)
     (folder / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+
+
+def test_bench_scale_curve_prints_figures():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "assistant", "bench", "--scale-only", "--sizes", "3000"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "IndexFlatIP" in out and "recall@10" in out
+
+
+def test_records_that_do_not_match_vectors_are_refused(built):
+    index_dir, folder, _ = built
+    lines = (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    (folder / "passages.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    from assistant.index import _sha256
+    _edit_manifest(folder, files={**json.loads((folder / "manifest.json").read_text())["files"],
+                                  "passages.jsonl": _sha256(folder / "passages.jsonl")})
+    with pytest.raises(IndexError_, match="vectors"):
+        load_index(index_dir)

@@ -1,0 +1,140 @@
+"""`python -m assistant bench` — speed, memory and scale figures, printed (targets beside them).
+
+Measures, in one run: index build time from scratch; cold start to first answer (a fresh process);
+warm `ask` p50/p95 over the dev questions next to the raw e5 query-encode p50; peak RSS of a serving
+process; and a scale curve of the FAISS index chosen by size on synthetic clustered vectors of the
+encoders' dimensions (build time, search p50, recall@10 against exact search).
+"""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT / "eval" / "dev.jsonl"
+
+
+def _pcts(xs: list[float]) -> tuple[float, float]:
+    return float(np.percentile(xs, 50) * 1000), float(np.percentile(xs, 95) * 1000)
+
+
+def serving_probe(index_dir: str, corpus_dir: str) -> None:
+    """Run in a fresh process: load, answer the first question (time from process start), answer the
+    rest, print one JSON line with the timings and the peak RSS."""
+    t_first = None
+    from .answer import load_answerer
+    answerer = load_answerer(Path(index_dir), corpus_dir=Path(corpus_dir))
+    questions = [json.loads(line)["question"] for line in DEV.open(encoding="utf-8")]
+    answerer.ask(questions[0])
+    t_first = time.time()
+    for q in questions:
+        answerer.ask(q)
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"first_answer_at": t_first, "peak_rss_mb": rss_kb / 1024}))
+
+
+def cold_start(index_dir: Path, corpus_dir: Path) -> dict:
+    t0 = time.time()
+    out = subprocess.run([sys.executable, "-c", "import sys; from assistant.bench import serving_probe; "
+                                                "serving_probe(sys.argv[1], sys.argv[2])", str(index_dir), str(corpus_dir)],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    probe = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"cold_start_s": probe["first_answer_at"] - t0, "peak_rss_mb": probe["peak_rss_mb"]}
+
+
+def warm_latency(answerer, rounds: int = 3) -> dict:
+    questions = [json.loads(line)["question"] for line in DEV.open(encoding="utf-8")]
+    e5 = answerer.retriever.encoders["e5"]
+    for q in questions[:5]:
+        answerer.ask(q)
+    enc, ask = [], []
+    for _ in range(rounds):
+        for q in questions:
+            t = time.perf_counter()
+            e5.encode_queries([q])
+            enc.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            answerer.ask(q)
+            ask.append(time.perf_counter() - t)
+    (e50, e95), (a50, a95) = _pcts(enc), _pcts(ask)
+    return {"encode_p50_ms": e50, "encode_p95_ms": e95, "ask_p50_ms": a50, "ask_p95_ms": a95}
+
+
+def synthetic(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Clustered unit vectors: texts form topics, so embeddings are not uniform on the sphere."""
+    centers = rng.normal(size=(max(8, n // 500), dim)).astype(np.float32)
+    x = np.empty((n, dim), dtype=np.float32)
+    for i in range(0, n, 100_000):  # in blocks: keeps peak memory near the final array
+        m = min(100_000, n - i)
+        x[i:i + m] = centers[rng.integers(0, len(centers), m)] + 0.6 * rng.normal(size=(m, dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x
+
+
+def scale_point(n: int, dim: int, *, queries: int = 200) -> dict:
+    import faiss
+
+    from .index import make_faiss
+    rng = np.random.default_rng(n + dim)
+    x = synthetic(n, dim, rng)
+    q = x[rng.integers(0, n, queries)] + 0.05 * rng.normal(size=(queries, dim)).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    exact = faiss.IndexFlatIP(dim)
+    exact.add(x)
+    _, truth = exact.search(q, 10)
+    del exact
+    t = time.perf_counter()
+    index = make_faiss(x)
+    build = time.perf_counter() - t
+    times = []
+    for i in range(queries):
+        t = time.perf_counter()
+        index.search(q[i:i + 1], 10)
+        times.append(time.perf_counter() - t)
+    _, got = index.search(q, 10)
+    recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth)]))
+    return {"n": n, "dim": dim, "type": type(index).__name__, "build_s": build,
+            "search_p50_ms": _pcts(times)[0], "recall_at_10": recall}
+
+
+def run(*, index_dir: Path, corpus_dir: Path, sizes: list[int], full: bool = True) -> None:
+    from .answer import Answerer, encoders_for
+    from .catalog import Catalog
+    from .glossary import load_renderings
+    from .index import build_index, load_index
+    from .retrieval import Retriever
+
+    print("== policy assistant bench (2 cores; targets in brackets)")
+    if full:
+        t = time.perf_counter()
+        index = load_index(index_dir, corpus_dir=corpus_dir)
+        encoders = encoders_for(index.manifest)
+        print(f"model + index load: {time.perf_counter() - t:.1f} s")
+        with tempfile.TemporaryDirectory() as tmp:
+            t = time.perf_counter()
+            build_index(Catalog.load(corpus_dir), encoders, Path(tmp), corpus_dir=corpus_dir,
+                        english=load_renderings())
+            print(f"index build from scratch: {time.perf_counter() - t:.1f} s "
+                  f"({index.manifest['counts']['passages']} passages × {len(encoders)} encoders + BM25)")
+        cs = cold_start(index_dir, corpus_dir)
+        print(f"cold start to first answer: {cs['cold_start_s']:.1f} s (new process: imports, models, index)")
+        lat = warm_latency(Answerer(Retriever(index, encoders)))
+        ratio = lat["ask_p50_ms"] / lat["encode_p50_ms"]
+        print(f"e5 query encode: p50 {lat['encode_p50_ms']:.1f} ms, p95 {lat['encode_p95_ms']:.1f} ms")
+        print(f"warm ask: p50 {lat['ask_p50_ms']:.1f} ms, p95 {lat['ask_p95_ms']:.1f} ms "
+              f"= {ratio:.2f}× encode p50 [≤1.5×]")
+        print(f"peak RSS serving: {cs['peak_rss_mb']:.0f} MB [≤1536 MB]")
+    print("scale curve (synthetic clustered vectors; exact ≤50k, IVF above) [1M: p50 ≤20 ms, recall@10 ≥0.95]:")
+    print(f"  {'n':>9} {'dim':>4} {'index':<14} {'build s':>8} {'p50 ms':>7} {'recall@10':>9}")
+    for n in sizes:
+        for dim in (384, 512):
+            r = scale_point(n, dim)
+            print(f"  {r['n']:>9} {r['dim']:>4} {r['type']:<14} {r['build_s']:>8.1f} {r['search_p50_ms']:>7.2f} "
+                  f"{r['recall_at_10']:>9.3f}", flush=True)
