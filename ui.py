@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -121,10 +123,16 @@ def labels_update(lang: str):
     )
 
 
+def public_message(message: str) -> str:
+    """An error for visitors: the reason without file-system paths (they are for the administrator's log)."""
+    return re.sub(r"(?<![\w.])(?:/|\.\./|\./)[^\s;:,()'\"]+", "…", message)
+
+
 def error_page(message: str) -> gr.Blocks:
     with gr.Blocks(title="吉林省政策问答") as page:
         gr.Markdown("## 吉林省政策问答 · Jilin policy Q&A")
-        gr.Markdown(f"**暂时无法提供服务 / The assistant is not available right now.**\n\n{message}\n\n"
+        gr.Markdown(f"**暂时无法提供服务 / The assistant is not available right now.**\n\n"
+                    f"{public_message(message)}\n\n"
                     "管理员请运行 `make index`（或 `python -m assistant build`）后重启。 / "
                     "An administrator should run `make index` (or `python -m assistant build`) and restart.")
     return page
@@ -134,6 +142,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
     try:
         page = Page(load_answerer(index_dir, corpus_dir=corpus_dir))
     except AssistantError as e:
+        print(f"ui: {e}", file=sys.stderr)  # the full message, paths included, for the administrator
         return error_page(str(e))
     L = LABELS["zh"]
     with gr.Blocks(title="吉林省政策问答 · Jilin policy Q&A") as demo:
@@ -225,19 +234,26 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
     return demo
 
 
-demo = build_demo(Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR)))
+def __getattr__(name: str):
+    """`ui.demo`, the module-level page, is built on first use: importing ui for its handlers loads nothing."""
+    if name == "demo":
+        globals()["demo"] = build_demo(Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR)))
+        return globals()["demo"]
+    raise AttributeError(name)
 
 
 def main() -> None:
-    global demo
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--index", type=Path, default=None, help="index folder (default index/)")
+    p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default corpus/)")
     args = p.parse_args()
-    if args.index is not None and args.index.resolve() != Path(os.environ.get("ASSISTANT_INDEX_DIR",
-                                                                                DEFAULT_INDEX_DIR)).resolve():
-        demo = build_demo(args.index)
+    if args.index is None and args.corpus is None:
+        demo = __getattr__("demo")
+    else:
+        demo = build_demo(args.index or Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR)),
+                          corpus_dir=args.corpus or DEFAULT_CORPUS_DIR)
     demo.launch(server_name=args.host, server_port=args.port, css=CSS, footer_links=[], show_error=False,
                 theme=gr.themes.Soft())
 

@@ -95,6 +95,15 @@ class Answer:
                 "kind": self.kind, "reason": self.reason, "citations": [c.to_dict() for c in self.citations]}
 
 
+def clean_question(text: str | None) -> str:
+    """What a question says, safe for every tokenizer: NFKC, lone surrogates replaced, control, format
+    (zero-width, bidi) and private-use characters dropped, runs of white space (U+3000 too) folded."""
+    text = (text or "").encode("utf-8", "replace").decode("utf-8")  # lone surrogates → ?
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def _norm(s: str) -> str:
     return unicodedata.normalize("NFKC", s)
 
@@ -191,7 +200,7 @@ class Answerer:
 
     # ---- public ----------------------------------------------------------------------------------
     def ask(self, question: str, *, top_k: int = 5, doc: str | None = None) -> Answer:
-        q = (question or "").strip()
+        q = clean_question(question)
         if len(q) > MAX_QUESTION_CHARS:
             raise BadQuestion(f"the question has {len(q)} characters; the limit is {MAX_QUESTION_CHARS}. "
                               "Ask about one provision at a time.")
@@ -296,7 +305,7 @@ class Answerer:
     def answer_clause(self, question: str, clause: Clause, *, focus: tuple[int, int] | None = None) -> Answer:
         """Answer `question` from one given clause: a follow-up on the previous answer, whose answering
         span (`focus`, offsets within the clause text) stays the subject unless the question moves on."""
-        q = (question or "").strip()
+        q = clean_question(question)
         english = is_english(q)
         if FULL_TEXT.search(q):
             cit = self._citation(Hit(clause, 1.0), q, english, None)._replace_span()
@@ -449,7 +458,8 @@ class Answerer:
 
 
 FULL_TEXT = re.compile(r"原文|全文|原话|完整内容|full text|whole text|the text|verbatim|exact wording", re.I)
-CITE_IN_TEXT = re.compile(r"(?:[\u4e00-\u9fff]{1,8}〔\d{4}〕)?\d{1,4}号文?\s*(?:第?[一二三四五六七八九十]+(?:部分|、)?)?"
+CITE_IN_TEXT = re.compile(r"(?:[\u4e00-\u9fff]{1,8}〔\d{4}〕)?\d{1,4}号文?\s*的?(?:前言|序言|结语|印发通知)?"
+                          r"(?:第?[一二三四五六七八九十]+(?:部分|、)?)?"
                           r"(?:第?\([一二三四五六七八九十]+\)项?)?(?:第?\d{1,3}条?)?(?:第?\(\d{1,3}\)目?)?")
 EN_MEASURE = re.compile(r"\bmeasure\s+(?:no\.?\s*)?(?P<n>\d{1,3})(?:\s+(?:of|in)\s+(?:document|doc\.?|no\.?)\s*(?P<doc>\d{1,4}))?",
                         re.I)

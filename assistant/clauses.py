@@ -246,6 +246,11 @@ _DOC_RE = re.compile(r"(?:(?P<pre>[\u4e00-\u9fff]{1,8}〔\d{4}〕)?(?P<key>\d{1,
                      re.IGNORECASE)
 
 
+_NAMED = {"前言": "preamble", "序言": "preamble", "preamble": "preamble", "结语": "closing",
+          "closing": "closing", "印发通知": "notice", "通知": "notice", "notice": "notice"}
+_NAMED_PART = re.compile("|".join(sorted(_NAMED, key=len, reverse=True)), re.IGNORECASE)
+
+
 def parse_citation(query: str) -> tuple[str, tuple[int | None, int | None, int | None, int | None]] | None:
     """'40号 二(五)5' / '41号 第17条' / '吉政发〔2016〕40号第二部分第（三）项' → (doc key, (part, item, sub, subsub))."""
     q = unicodedata.normalize("NFKC", query).strip()
@@ -268,6 +273,13 @@ def find_clause(clauses: list[Clause], query: str) -> Clause:
     for c in clauses:
         if c.clause_id == q:
             return c
+    named = _NAMED_PART.search(q)
+    doc = _DOC_RE.search(unicodedata.normalize("NFKC", q))
+    if named and doc:
+        cid = f"{doc['key'] or doc['key2']}-{_NAMED[named.group(0).lower()]}"
+        for c in clauses:
+            if c.clause_id == cid:
+                return c
     parsed = parse_citation(q)
     if parsed:
         key, (part, item, sub, subsub) = parsed

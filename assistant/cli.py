@@ -109,9 +109,13 @@ def cmd_ask(args) -> int:
     if args.doc:
         answerer.catalog.document(args.doc)
     if args.batch:
-        stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+        if args.batch == "-":
+            sys.stdin.reconfigure(errors="replace")  # a line of bad bytes is a bad question, not a crash
+            stream = sys.stdin
+        else:
+            stream = open(args.batch, encoding="utf-8", errors="replace")
         for line in stream:
-            q = line.rstrip("\n")
+            q = line.rstrip("\r\n")
             try:
                 out = answerer.ask(q, top_k=args.top_k, doc=args.doc).to_dict()
             except BadQuestion as e:

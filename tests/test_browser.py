@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -27,12 +28,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(index_dir):
+def start_server(index_dir, *extra):
     port = _free_port()
     env = dict(os.environ, ASSISTANT_INDEX_DIR=str(index_dir))
-    proc = subprocess.Popen([sys.executable, "ui.py", "--port", str(port), "--index", str(index_dir)], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "ui.py", "--port", str(port), "--index", str(index_dir), *extra],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -46,9 +46,22 @@ def server(index_dir):
     else:
         proc.kill()
         raise RuntimeError("ui.py did not start within 180 s")
-    yield url
+    return proc, url
+
+
+def stop_server(proc):
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(index_dir):
+    proc, url = start_server(index_dir)
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +75,7 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, server):
+def open_page(browser, url):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000},
                               permissions=["clipboard-read", "clipboard-write"])
     pg = ctx.new_page()
@@ -73,7 +85,13 @@ def page(browser, server):
     pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(local)
              else (pg.outside.append(route.request.url), route.abort()))
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-    pg.goto(server, wait_until="load")
+    pg.goto(url, wait_until="load")
+    return ctx, pg
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx, pg = open_page(browser, server)
     pg.wait_for_selector("#question textarea", timeout=60000)
     yield pg
     assert pg.outside == [], f"requests to other hosts: {pg.outside[:5]}"
@@ -171,3 +189,83 @@ def test_language_switch_relabels(page):
     page.get_by_label("中文").check()
     page.wait_for_timeout(1000)
     assert page.get_by_role("tab", name="责任分工").count() == 1
+
+
+# ---- exposure and injected markup ----------------------------------------------------------------------
+
+def test_server_listens_on_loopback_only(server):
+    port = int(server.rsplit(":", 1)[1].strip("/"))
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.rsplit(":", 1)
+            if state == "0A" and int(p, 16) == port:
+                listening.append(addr)
+    assert listening and all(a in ("0100007F", "00000000000000000000000001000000") for a in listening), listening
+
+
+@pytest.mark.parametrize("path", [
+    "file=/etc/passwd", "gradio_api/file=/etc/passwd", "file=../../../../etc/passwd",
+    "gradio_api/file=..%2F..%2F..%2F..%2Fetc%2Fpasswd", "gradio_api/file=%2Fetc%2Fpasswd", "file=ui.py",
+    "gradio_api/file=ui.py", "gradio_api/file=corpus/000_084d63c18fb0a30d.txt", "gradio_api/file=index/CURRENT",
+    "static/../../../etc/passwd", "assets/..%2F..%2F..%2Fetc%2Fpasswd", "..%2F..%2Fetc%2Fpasswd",
+])
+def test_no_route_serves_files(server, path):
+    try:
+        with urllib.request.urlopen(server + path, timeout=10) as r:
+            body = r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        assert e.code in (400, 403, 404, 405)
+        body = e.read().decode("utf-8", "replace")
+    for secret in ("root:x:0", "build_demo", "欧宝体育", "build-20"):
+        assert secret not in body
+    assert "Traceback" not in body
+
+
+MARKUP = ("<script>alert(1)</script><img src=x onerror=alert(2)><svg onload=alert(3)>"
+          "<a href=\"javascript:alert(4)\">点此</a>![图](//198.51.100.7/x.png)")
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """A corpus whose preamble carries markup, and an index of it (real models)."""
+    root = tmp_path_factory.mktemp("planted")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    page = (ROOT / "corpus" / "000_084d63c18fb0a30d.txt").read_text(encoding="utf-8")
+    (corpus / "page.txt").write_text(page.replace("特制定本计划。", "特制定本计划。" + MARKUP, 1), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "assistant", "--corpus", str(corpus), "build", "--index", str(root / "index")],
+                   cwd=ROOT, check=True, capture_output=True)
+    proc, url = start_server(root / "index", "--corpus", str(corpus))
+    yield url
+    stop_server(proc)
+
+
+def test_injected_markup_is_shown_as_text(browser, planted):
+    ctx, pg = open_page(browser, planted)
+    pg.wait_for_selector("#question textarea", timeout=60000)
+    ask(pg, "清洁土壤行动计划是为什么制定的？" + MARKUP)
+    ask(pg, "40号文的前言")
+    assert "<script>alert(1)</script>" in pg.locator("#evidence").inner_text()
+    pg.get_by_role("tab", name="原文").click()
+    pg.wait_for_timeout(800)
+    assert "<svg onload=alert(3)>" in pg.locator("#doc-view").inner_text()
+    on_attrs = pg.evaluate("""() => [...document.querySelectorAll('*')].flatMap(
+        el => [...el.attributes].filter(a => a.name.startsWith('on')).map(a => el.tagName + ' ' + a.name))""")
+    assert on_attrs == []
+    assert pg.dialogs == [] and pg.outside == []
+    shot(pg, "injected-markup")
+    ctx.close()
+
+
+def test_missing_index_shows_a_friendly_page(browser, tmp_path):
+    proc, url = start_server(tmp_path / "no-index")
+    try:
+        ctx, pg = open_page(browser, url)
+        pg.wait_for_selector("text=暂时无法提供服务", timeout=30000)
+        text = pg.locator("body").inner_text()
+        assert "make index" in text and str(tmp_path) not in text and "Traceback" not in text
+        ctx.close()
+    finally:
+        stop_server(proc)
