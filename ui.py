@@ -188,12 +188,13 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
                 doc_view = gr.HTML(document_html(page.catalog, page.catalog.documents[0].key, "zh"), elem_id="doc-view")
         footer = gr.Markdown(page.footer("zh"), elem_classes=["footer-status"], elem_id="footer")
 
-        ask_io = dict(fn=page.respond, inputs=[question, chat, answers, lang, doc],
-                      outputs=[chat, answers, evidence, quote, question])
-        send.click(**ask_io)
-        question.submit(**ask_io)
-        clear.click(lambda lg: ([], [], evidence_html(None, lg), ""), inputs=lang, outputs=[chat, answers, evidence, quote])
-        copy.click(None, inputs=quote, outputs=None,
+        # the one public API endpoint (/ask, used by gradio_client and the load test); the rest is the page's own
+        gr.on([send.click, question.submit], page.respond, inputs=[question, chat, answers, lang, doc],
+              outputs=[chat, answers, evidence, quote, question], api_name="ask")
+        private = dict(api_visibility="private")
+        clear.click(lambda lg: ([], [], evidence_html(None, lg), ""), inputs=lang,
+                    outputs=[chat, answers, evidence, quote], **private)
+        copy.click(None, inputs=quote, outputs=None, **private,
                    js="(t) => { if (t) { navigator.clipboard.writeText(t); } return []; }")
 
         def open_in_document(ans: list, lg: str):
@@ -202,15 +203,16 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
             cid = ans[-1].citations[0].clause_id
             key = page.catalog.by_id[cid].doc_key
             return gr.Tabs(selected="docs"), key, document_html(page.catalog, key, lg, highlight=cid)
-        open_doc.click(open_in_document, inputs=[answers, lang], outputs=[tabs, doc_pick, doc_view]).then(
-            None, js="() => { setTimeout(() => document.querySelector('#doc-view .clause.hl')"
+        open_doc.click(open_in_document, inputs=[answers, lang], outputs=[tabs, doc_pick, doc_view], **private).then(
+            None, **private, js="() => { setTimeout(() => document.querySelector('#doc-view .clause.hl')"
                      "?.scrollIntoView({block: 'center'}), 300); }")
-        doc_pick.change(lambda k, lg: document_html(page.catalog, k, lg), inputs=[doc_pick, lang], outputs=doc_view)
+        doc_pick.change(lambda k, lg: document_html(page.catalog, k, lg), inputs=[doc_pick, lang], outputs=doc_view,
+                        **private)
 
         def filter_agency(name: str, lg: str):
             table, ids = page.agency_table(name, lg)
             return table, ids
-        agency.change(filter_agency, inputs=[agency, lang], outputs=[resp, clause_ids])
+        agency.change(filter_agency, inputs=[agency, lang], outputs=[resp, clause_ids], **private)
 
         def pick_row(ids: list, lg: str, evt: gr.SelectData):
             row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -218,7 +220,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
                 return gr.update(), gr.update(), gr.update()
             html, q = page.show_clause(ids[row], lg)
             return gr.Tabs(selected="ask"), html, q
-        resp.select(pick_row, inputs=[clause_ids, lang], outputs=[tabs, evidence, quote])
+        resp.select(pick_row, inputs=[clause_ids, lang], outputs=[tabs, evidence, quote], **private)
 
         relabel_outputs = [header, doc, chat, question, send, clear, copy, quote, open_doc, agency, resp, targets,
                            download, doc_pick, tab_ask, tab_resp, tab_targets, tab_docs, resp_hint]
@@ -229,7 +231,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
             return (*labels_update(lg), gr.update(value=table, headers=LABELS[lg]["cols_resp"]), ids,
                     evidence_html(last, lg), page.footer(lg), document_html(page.catalog, key, lg))
         lang.change(switch_language, inputs=[lang, agency, answers, doc_pick],
-                    outputs=relabel_outputs + [resp, clause_ids, evidence, footer, doc_view])
+                    outputs=relabel_outputs + [resp, clause_ids, evidence, footer, doc_view], **private)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 

@@ -8,14 +8,17 @@ in the glossary. Questions the documents do not answer are refused below a calib
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .catalog import Catalog
 from .clauses import Clause, find_clause
 from .errors import BadQuestion, UnknownClause
 from .glossary import is_english, load_glossary, load_renderings
-from .records import Responsibility, Target, owners_at
+from .intents import (CITE_IN_TEXT, DOCFACT_EN, DOCFACT_ZH, EN_MEASURE, FULL_TEXT, IMPLEMENTED_RE, PART_EN, PART_ZH,
+                      REVERSE_EN, REVERSE_ZH, ROLE_LABELS_EN, ROLE_LABELS_ZH, TARGET_EN, TARGET_ZH, WHEN_EN, WHEN_ZH,
+                      WHO_EN, WHO_ZH, bigrams, clean_question, is_bare_citation, norm, overlap)
+from .phrasing import owners_line, target_line, units_en, units_zh
+from .records import Target, owners_at
 from .retrieval import Hit, Retriever, Sentence
 
 MAX_QUESTION_CHARS = 500
@@ -26,34 +29,6 @@ NOT_COVERED_EN = "Not covered by these documents"
 MIN_COVERAGE = 0.40
 RATE_RE = re.compile(r"[\u4e00-\u9fff]{2,12}?率")
 REGION_PREFIX = re.compile(r"^(吉林省|全省|我省|本省|吉林|各地|各市)")
-WHO_ZH = re.compile(r"牵头|哪个部门|哪些部门|哪个单位|哪些单位|谁负责|由谁|谁来|负责部门|责任部门|责任单位|主管部门|哪个机构|谁")
-WHO_EN = re.compile(r"\b(lead|leads|leading|responsible|in charge|handles?|which agenc\w*|which department\w*|who)\b", re.I)
-PART_ZH = re.compile(r"参与|配合|会同")
-PART_EN = re.compile(r"\b(participat\w*|take part|takes part|involved|assist\w*)\b", re.I)
-TARGET_ZH = re.compile(r"多少|几[个支家]|比例|目标|指标|[率量]|达到|提高到")
-TARGET_EN = re.compile(r"\b(how many|how much|rate|target|percent\w*|share|ratio|goal)\b", re.I)
-WHEN_ZH = re.compile(r"什么时候|何时|哪年|哪一年|时限|期限|截止|几月|年底前")
-WHEN_EN = re.compile(r"\b(when|by when|deadline|what year|which year|by what date)\b", re.I)
-DOCFACT_ZH = {
-    "number": re.compile(r"文号|发文字号|字号|编号"),
-    "date": re.compile(r"印发日期|发布日期|印发时间|发布时间|哪天印发|什么时候印发|何时印发|成文日期|日期"),
-    "issuer": re.compile(r"发文机关|发文单位|谁印发|谁发布|印发单位|哪个机关|由谁印发|谁发的"),
-    "addressees": re.compile(r"主送|发给谁|发给哪些"),
-    "implements": re.compile(r"(贯彻落实|依据|根据|落实)(的)?(是)?(哪个|什么|哪一个|哪份)(文件|意见|精神|规定|方案)"),
-}
-DOCFACT_EN = {
-    "number": re.compile(r"\bdocument number\b|\bfile number\b|\breference number\b", re.I),
-    "date": re.compile(r"\b(date of issue|issue date|when was .* issued|when were .* issued|issued on|dated?)\b", re.I),
-    "issuer": re.compile(r"\b(who issued|issuer|issuing (body|authority))\b", re.I),
-    "addressees": re.compile(r"\b(addressed to|addressees|sent to)\b", re.I),
-    "implements": re.compile(r"\b(opinion|document|plan|notice|policy)\b.*\b(implement\w*|based on)\b|"
-                             r"\b(implement\w*|based on|pursuant to)\b.*\b(opinion|document|plan|notice|policy)\b", re.I),
-}
-IMPLEMENTED_RE = re.compile(r"《[^》]+》\([^()]*〔\d{4}〕\d+号\)")
-REVERSE_ZH = re.compile(r"哪些工作|什么工作|哪些任务|什么任务|哪些事|哪几项|哪些条|哪些措施|负责什么|牵头什么|参与什么")
-REVERSE_EN = re.compile(r"\b(what does|what do|which tasks|what tasks|which measures|what work)\b", re.I)
-ROLE_LABELS_ZH = {"lead": "牵头", "participants": "参与", "responsible": "负责"}
-ROLE_LABELS_EN = {"lead": "leads", "participants": "takes part in", "responsible": "is responsible for"}
 
 
 @dataclass(frozen=True)
@@ -95,100 +70,6 @@ class Answer:
                 "kind": self.kind, "reason": self.reason, "citations": [c.to_dict() for c in self.citations]}
 
 
-def clean_question(text: str | None) -> str:
-    """What a question says, safe for every tokenizer: NFKC, lone surrogates replaced, control, format
-    (zero-width, bidi) and private-use characters dropped, runs of white space (U+3000 too) folded."""
-    text = (text or "").encode("utf-8", "replace").decode("utf-8")  # lone surrogates → ?
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _norm(s: str) -> str:
-    return unicodedata.normalize("NFKC", s)
-
-
-def bigrams(s: str) -> set[str]:
-    s = re.sub(r"[\s,，。;；:：、()（）“”\"?？!！《》]", "", _norm(s).lower())
-    return {s[i:i + 2] for i in range(len(s) - 1)}
-
-
-def overlap(query_bigrams: set[str], text: str) -> float:
-    b = bigrams(text)
-    return len(query_bigrams & b) / (len(query_bigrams) or 1)
-
-
-def _units_zh(units) -> str:
-    return "、".join(u.name + ("等" if u.et_al else "") for u in units)
-
-
-def _units_en(units) -> str:
-    g = load_glossary()
-    return ", ".join(g.agency_english(u.name) + (" and others" if u.et_al else "") for u in units)
-
-
-def owners_line(r: Responsibility, *, english: bool, nested: bool = False) -> str:
-    """省国土资源厅牵头（省环保厅、省林业厅参与） / Lead: …; participating: …
-
-    `nested`: for use inside brackets — 省国土资源厅牵头，省环保厅参与.
-    """
-    if english:
-        parts = []
-        if r.lead:
-            parts.append(f"Lead: {_units_en(r.lead)}")
-        if r.participants:
-            parts.append(f"participating: {_units_en(r.participants)}")
-        if r.responsible:
-            parts.append(f"Responsible: {_units_en(r.responsible)}")
-        return "; ".join(parts)
-    if r.lead:
-        line = f"{_units_zh(r.lead)}牵头"
-        if r.participants:
-            line += f"，{_units_zh(r.participants)}参与" if nested else f"（{_units_zh(r.participants)}参与）"
-        return line
-    notes = "，".join(r.notes)
-    return _units_zh(r.responsible) + ((f"，{notes}" if nested else f"（{notes}）") if notes else "")
-
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
-
-
-def date_english(date: str) -> str:
-    """2017年年底前 → by end-2017; 2016年6月 → June 2016; 到2020年 → by 2020."""
-    m = re.search(r"(20\d\d)年(?:(\d{1,2})月)?", date)
-    if not m:
-        return date
-    if m[2]:
-        return f"{MONTHS[int(m[2]) - 1]} {m[1]}"
-    if "底" in date or "末" in date:
-        return f"by end-{m[1]}"
-    if "起" in date or "开始" in date:
-        return f"from {m[1]}"
-    return f"by {m[1]}" if date.startswith(("到", "至")) or "前" in date else m[1]
-
-
-def target_line(t: Target, owners: Responsibility | None, *, english: bool, rendering: str = "") -> str:
-    if english and t.kind == "deadline":
-        when = date_english(t.date)
-        line = rendering if rendering and str(t.year) in rendering else f"{when}: {rendering}".rstrip(": ")
-        return line + (f" ({owners_line(owners, english=True)})" if owners else "")
-    if not english and t.kind == "deadline":
-        return t.sentence + (f"（{owners_line(owners, english=False, nested=True)}）" if owners else "")
-    if english:
-        g = load_glossary()
-        ind = g.to_english(t.indicator) or next(
-            (g.to_english(k) for k in sorted(g.zh_to_en, key=len, reverse=True) if len(k) > 1 and k in t.indicator),
-            t.indicator)
-        qual = {"以上": " or above", "左右": " or so", "以下": " or below", "以内": " or less"}.get(t.qualifier, "")
-        line = f"{t.value}{qual} {ind} {date_english(t.date if '底' in t.date else '到' + t.date)}".strip()
-        return line + (f" ({owners_line(owners, english=True)})" if owners else "")
-    verb = "" if t.value.startswith(("下降", "降")) else "达到"
-    line = f"{'到' if not t.date.startswith(('到', '至')) and '前' not in t.date and '底' not in t.date else ''}" \
-           f"{t.date}，{t.indicator}{verb}{t.value}{t.qualifier}"
-    return line + (f"（{owners_line(owners, english=False, nested=True)}）" if owners else "")
-
-
 class Answerer:
     def __init__(self, retriever: Retriever):
         self.retriever = retriever
@@ -210,7 +91,7 @@ class Answerer:
             return Answer(question, False, "Please type a question." if english else "请输入问题。",
                           reason="empty question", lang=lang, kind="empty")
         cited = self._cited_clause(q)
-        if cited and _is_bare_citation(q):
+        if cited and is_bare_citation(q):
             return self._answer_clause(question, q, Hit(cited, 1.0), [], english, kind="lookup")
         facts = self._doc_fact(question, q, english)
         if facts:
@@ -266,7 +147,7 @@ class Answerer:
     def _cited_clause(self, q: str) -> Clause | None:
         """A clause the question names by citation (41号文第17条, 40号 二(五)5, measure 64 of document 41)."""
         clauses = list(self.catalog.clauses)
-        candidates = [q] + [m.group(0) for m in CITE_IN_TEXT.finditer(_norm(q))]
+        candidates = [q] + [m.group(0) for m in CITE_IN_TEXT.finditer(norm(q))]
         en = EN_MEASURE.search(q)
         if en:
             doc = en["doc"] or next((c.doc_key for c in clauses if c.level == "measure"), None)
@@ -331,7 +212,7 @@ class Answerer:
         owners = owners_at(rec, offset)
         asks_lead = bool(re.search(r"牵头|\blead", q, re.I))
         if asks_part and owners and owners.participants and not asks_lead:
-            names = _units_en(owners.participants) if english else _units_zh(owners.participants)
+            names = units_en(owners.participants) if english else units_zh(owners.participants)
             line, kind = (f"Participating: {names}" if english else f"{names}参与"), "who"
         elif (asks_who or asks_part) and owners:
             line, kind = owners_line(owners, english=english), "who"
@@ -449,27 +330,12 @@ class Answerer:
                               (r.covers[0] - c.start, r.end - c.start), self.renderings.get(c.clause_id))
                      for c, r, _ in found)
         listing = ("; " if english else "；").join(f"{c.doc_number}{c.local_citation}" for c, _, _ in found[:8])
-        more = (f" and {len(found) - 8} more" if english else f"等") if len(found) > 8 else ""
+        more = (f" and {len(found) - 8} more" if english else "等") if len(found) > 8 else ""
         if english:
             line = f"{name} {ROLE_LABELS_EN.get(role, 'is named in')} {len(found)} provision(s): {listing}{more}"
         else:
             line = f"{agency}{ROLE_LABELS_ZH.get(role, '涉及')}{len(found)}项：{listing}{more}"
         return Answer(question, True, line, cits, lang="en" if english else "zh", kind="reverse")
-
-
-FULL_TEXT = re.compile(r"原文|全文|原话|完整内容|full text|whole text|the text|verbatim|exact wording", re.I)
-CITE_IN_TEXT = re.compile(r"(?:[\u4e00-\u9fff]{1,8}〔\d{4}〕)?\d{1,4}号文?\s*的?(?:前言|序言|结语|印发通知)?"
-                          r"(?:第?[一二三四五六七八九十]+(?:部分|、)?)?"
-                          r"(?:第?\([一二三四五六七八九十]+\)项?)?(?:第?\d{1,3}条?)?(?:第?\(\d{1,3}\)目?)?")
-EN_MEASURE = re.compile(r"\bmeasure\s+(?:no\.?\s*)?(?P<n>\d{1,3})(?:\s+(?:of|in)\s+(?:document|doc\.?|no\.?)\s*(?P<doc>\d{1,4}))?",
-                        re.I)
-
-
-def _is_bare_citation(q: str) -> bool:
-    """A question that is only a citation ('41号文第17条', 'measure 64 of document 41'), asking for the text."""
-    rest = CITE_IN_TEXT.sub("", _norm(q))
-    rest = EN_MEASURE.sub("", rest)
-    return len(re.sub(r"[\s?？。,，的原文内容是什么请给出显示show|text|of|the|what|is|says?]", "", rest, flags=re.I)) <= 2
 
 
 def encoders_for(manifest: dict) -> dict:

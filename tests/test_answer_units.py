@@ -1,7 +1,8 @@
 """Answer building blocks that need no model: owners and target lines, dates, follow-up detection, tables."""
 import pytest
 
-from assistant.answer import _is_bare_citation, date_english, owners_line, target_line
+from assistant.intents import is_bare_citation
+from assistant.phrasing import date_english, owners_line, target_line
 from assistant.conversation import is_short, points_back
 from assistant.tables import agency_rows, target_rows, to_csv
 
@@ -44,7 +45,7 @@ def test_is_short():
 @pytest.mark.parametrize("q, bare", [("41号文第17条", True), ("measure 64 of document 41", True),
                                      ("41号文第17条由谁负责？", False)])
 def test_bare_citation(q, bare):
-    assert _is_bare_citation(q) is bare
+    assert is_bare_citation(q) is bare
 
 
 def test_agency_table_accepts_aliases(catalog):

@@ -269,3 +269,13 @@ def test_missing_index_shows_a_friendly_page(browser, tmp_path):
         ctx.close()
     finally:
         stop_server(proc)
+
+
+def test_short_load_and_burst_past_the_queue(server, capsys):
+    """The CI-sized load test (the full one: python -m assistant.loadtest, 50 clients × 60 s)."""
+    from assistant.loadtest import main
+    code = main(["--url", server, "--clients", "8", "--seconds", "6"])
+    out = capsys.readouterr().out
+    print(out)
+    assert code == 0, out
+    assert "errors 0" in out and "server errors 0" in out and "busy" in out

@@ -1,11 +1,10 @@
 """The clause tree of the real documents and of a fixture in another layout."""
-import re
 from pathlib import Path
 
 import pytest
 
 from assistant.catalog import Catalog
-from assistant.clauses import cn_to_int, document_clauses, parse_citation
+from assistant.clauses import cn_to_int, parse_citation
 from assistant.corpus import parse_page
 from assistant.errors import UnknownClause
 

@@ -1,0 +1,203 @@
+"""Load test of the page's /ask endpoint with gradio_client, on 127.0.0.1 only; prints the figures.
+
+    python -m assistant.loadtest [--clients 50] [--seconds 60] [--burst 100] [--url http://127.0.0.1:PORT/]
+
+Without --url it starts `ui.py` itself on a free loopback port (and stops it after). Phase 1: N clients
+in closed loop for S seconds, each asking dev questions; requests, errors, p50/p95 latency and the
+server's memory before and after. Phase 2: a burst of more simultaneous requests than the queue holds;
+the excess must get Gradio's "queue is full, try again" answer and no server error, and service must be
+normal again within a few seconds. Bounded in count and time; it stops by itself.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").open(encoding="utf-8")]
+BUSY_WORDS = ("queue is full", "too many", "busy", "try again")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def _cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds a process has used so far (from /proc)."""
+    if pid is None:
+        return None
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_server(index: Path | None) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    cmd = [sys.executable, "ui.py", "--host", "127.0.0.1", "--port", str(port)]
+    if index:
+        cmd += ["--index", str(index)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(180):
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return proc, url
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("ui.py exited before serving; is the index built? (make index)")
+            time.sleep(1)
+    proc.kill()
+    raise SystemExit("ui.py did not start within 180 s")
+
+
+def _client(url: str):
+    from gradio_client import Client
+    return Client(url, verbose=False)
+
+
+def closed_loop(url: str, clients: int, seconds: float) -> dict:
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.time() + seconds
+
+    def worker(i: int):
+        try:
+            c = _client(url)
+        except Exception as e:  # noqa: BLE001 — counted and reported, the test goes on
+            with lock:
+                errors.append(f"connect: {e}")
+            return
+        k = i
+        while time.time() < stop:
+            q = QUESTIONS[k % len(QUESTIONS)]
+            k += clients
+            t = time.perf_counter()
+            try:
+                out = c.predict(q, [], "zh", "all", api_name="/ask")
+                ok = bool(out and out[0] and out[0][-1]["role"] == "assistant")
+                with lock:
+                    (lat.append(time.perf_counter() - t) if ok else errors.append("empty reply"))
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    errors.append(str(e)[:120])
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=seconds + 60)
+    p50, p95 = (float(np.percentile(lat, p) * 1000) for p in (50, 95)) if lat else (float("nan"),) * 2
+    return {"requests": len(lat) + len(errors), "ok": len(lat), "errors": len(errors), "p50_ms": p50,
+            "p95_ms": p95, "error_samples": sorted(set(errors))[:3], "throughput_rps": len(lat) / seconds}
+
+
+def burst(url: str, n: int) -> dict:
+    """n requests at the same moment from n clients; the queue holds fewer."""
+    results: list[str] = []
+    lock = threading.Lock()
+    clients = [_client(url) for _ in range(n)]
+    barrier = threading.Barrier(n)
+
+    def fire(c):
+        barrier.wait()
+        try:
+            c.predict("秸秆综合利用率的目标是多少？", [], "zh", "all", api_name="/ask")
+            r = "ok"
+        except Exception as e:  # noqa: BLE001
+            msg = str(e).lower()
+            r = "busy" if any(w in msg for w in BUSY_WORDS) else f"error: {str(e)[:100]}"
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=fire, args=(c,), daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    t0 = time.time()
+    recovered = None
+    c = _client(url)
+    while time.time() - t0 < 30:
+        try:
+            c.predict("秸秆综合利用率的目标是多少？", [], "zh", "all", api_name="/ask")
+            recovered = time.time() - t0
+            break
+        except Exception:  # noqa: BLE001
+            time.sleep(0.5)
+    return {"sent": n, "ok": results.count("ok"), "busy": results.count("busy"),
+            "errors": [r for r in results if r.startswith("error")][:3], "recovered_after_s": recovered}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--url", help="a running page on 127.0.0.1 (default: start ui.py)")
+    p.add_argument("--index", type=Path, help="index for the started server")
+    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--burst", type=int, default=0, help="burst size (default: queue size + 40)")
+    args = p.parse_args(argv)
+    if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+        raise SystemExit("the load test only targets this machine's loopback address")
+    if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600:
+        raise SystemExit("clients must be 1–200 and seconds 1–600")
+    proc, url = (None, args.url) if args.url else start_server(args.index)
+    pid = proc.pid if proc else None
+    try:
+        from ui import QUEUE_SIZE
+        import resource
+        before, cpu0 = _rss_mb(pid), _cpu_s(pid)
+        own0 = resource.getrusage(resource.RUSAGE_SELF)
+        r = closed_loop(url, args.clients, args.seconds)
+        after, cpu1 = _rss_mb(pid), _cpu_s(pid)
+        own1 = resource.getrusage(resource.RUSAGE_SELF)
+        harness = (own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime) * 1000 / max(r["requests"], 1)
+        print(f"== load: {args.clients} clients × {args.seconds:.0f} s on {url}")
+        print(f"requests {r['requests']}, ok {r['ok']}, errors {r['errors']} [target 0], "
+              f"throughput {r['throughput_rps']:.1f}/s")
+        print(f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms [p95 ≤1000 ms]")
+        if before is not None:
+            print(f"server RSS before {before:.0f} MB, after {after:.0f} MB")
+            server = (cpu1 - cpu0) * 1000 / max(r["requests"], 1)
+            print(f"CPU per request: server {server:.0f} ms, this load generator {harness:.0f} ms "
+                  f"(both share the machine's {os.cpu_count()} cores)")
+        if r["error_samples"]:
+            print("error samples:", r["error_samples"])
+        b = burst(url, args.burst or QUEUE_SIZE + 40)
+        print(f"== burst: {b['sent']} simultaneous requests, queue size {QUEUE_SIZE}: ok {b['ok']}, "
+              f"busy (\"queue is full, try again\") {b['busy']}, server errors {len(b['errors'])}")
+        print(f"service normal again after {b['recovered_after_s']:.1f} s" if b["recovered_after_s"] is not None
+              else "service did NOT recover within 30 s")
+        if b["errors"]:
+            print("error samples:", b["errors"])
+        return 0 if r["errors"] == 0 and not b["errors"] and b["recovered_after_s"] is not None else 1
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""How answers are worded: owners, targets and dates, in Chinese or English (glossary names)."""
+from __future__ import annotations
+
+import re
+
+from .glossary import load_glossary
+from .records import Responsibility, Target
+
+
+def units_zh(units) -> str:
+    return "、".join(u.name + ("等" if u.et_al else "") for u in units)
+
+
+def units_en(units) -> str:
+    g = load_glossary()
+    return ", ".join(g.agency_english(u.name) + (" and others" if u.et_al else "") for u in units)
+
+
+def owners_line(r: Responsibility, *, english: bool, nested: bool = False) -> str:
+    """省国土资源厅牵头（省环保厅、省林业厅参与） / Lead: …; participating: …
+
+    `nested`: for use inside brackets — 省国土资源厅牵头，省环保厅参与.
+    """
+    if english:
+        parts = []
+        if r.lead:
+            parts.append(f"Lead: {units_en(r.lead)}")
+        if r.participants:
+            parts.append(f"participating: {units_en(r.participants)}")
+        if r.responsible:
+            parts.append(f"Responsible: {units_en(r.responsible)}")
+        return "; ".join(parts)
+    if r.lead:
+        line = f"{units_zh(r.lead)}牵头"
+        if r.participants:
+            line += f"，{units_zh(r.participants)}参与" if nested else f"（{units_zh(r.participants)}参与）"
+        return line
+    notes = "，".join(r.notes)
+    return units_zh(r.responsible) + ((f"，{notes}" if nested else f"（{notes}）") if notes else "")
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def date_english(date: str) -> str:
+    """2017年年底前 → by end-2017; 2016年6月 → June 2016; 到2020年 → by 2020."""
+    m = re.search(r"(20\d\d)年(?:(\d{1,2})月)?", date)
+    if not m:
+        return date
+    if m[2]:
+        return f"{MONTHS[int(m[2]) - 1]} {m[1]}"
+    if "底" in date or "末" in date:
+        return f"by end-{m[1]}"
+    if "起" in date or "开始" in date:
+        return f"from {m[1]}"
+    return f"by {m[1]}" if date.startswith(("到", "至")) or "前" in date else m[1]
+
+
+def target_line(t: Target, owners: Responsibility | None, *, english: bool, rendering: str = "") -> str:
+    if english and t.kind == "deadline":
+        when = date_english(t.date)
+        line = rendering if rendering and str(t.year) in rendering else f"{when}: {rendering}".rstrip(": ")
+        return line + (f" ({owners_line(owners, english=True)})" if owners else "")
+    if not english and t.kind == "deadline":
+        return t.sentence + (f"（{owners_line(owners, english=False, nested=True)}）" if owners else "")
+    if english:
+        g = load_glossary()
+        ind = g.to_english(t.indicator) or next(
+            (g.to_english(k) for k in sorted(g.zh_to_en, key=len, reverse=True) if len(k) > 1 and k in t.indicator),
+            t.indicator)
+        qual = {"以上": " or above", "左右": " or so", "以下": " or below", "以内": " or less"}.get(t.qualifier, "")
+        line = f"{t.value}{qual} {ind} {date_english(t.date if '底' in t.date else '到' + t.date)}".strip()
+        return line + (f" ({owners_line(owners, english=True)})" if owners else "")
+    verb = "" if t.value.startswith(("下降", "降")) else "达到"
+    line = f"{'到' if not t.date.startswith(('到', '至')) and '前' not in t.date and '底' not in t.date else ''}" \
+           f"{t.date}，{t.indicator}{verb}{t.value}{t.qualifier}"
+    return line + (f"（{owners_line(owners, english=False, nested=True)}）" if owners else "")
