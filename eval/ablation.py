@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Retrieval-only ablation: hit@1 / hit@5 of the ranked clauses for each fusion, on question files.
+
+    .venv/bin/python eval/ablation.py eval/dev.jsonl eval/extra.jsonl
+"""
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from assistant.answer import encoders_for  # noqa: E402
+from assistant.index import DEFAULT_INDEX_DIR, load_index  # noqa: E402
+from assistant.retrieval import FUSIONS, Retriever  # noqa: E402
+
+
+def norm(s):
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+
+
+def main(paths):
+    index = load_index(DEFAULT_INDEX_DIR)
+    encoders = encoders_for(index.manifest)
+    for path in paths:
+        qs = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+        qs = [q for q in qs if q["gold_quotes"]]
+        for fusion in FUSIONS:
+            r = Retriever(index, encoders, fusion=fusion)
+            ranks = []
+            for q in qs:
+                hits = r.search(q["question"], top_k=5)
+                ranks.append(next((i + 1 for i, h in enumerate(hits)
+                                   if any(norm(g) in norm(h.clause.text) for g in q["gold_quotes"])), None))
+            h1 = sum(k == 1 for k in ranks) / len(ranks)
+            h5 = sum(k is not None for k in ranks) / len(ranks)
+            print(f"{Path(path).name:12s} fusion={fusion:4s} retrieval hit@1={h1:.2f} hit@5={h5:.2f} (n={len(ranks)})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["eval/dev.jsonl", "eval/extra.jsonl"])
