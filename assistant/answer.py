@@ -234,7 +234,8 @@ class Answerer:
     def _best_english(hit: Hit) -> str:
         """The rendering sentence most similar to the question ("" when the clause has no rendering)."""
         en = [s for s in hit.sentences if s.source == "en-sent"]
-        return max(en, key=lambda s: s.score).text if en else ""
+        text = max(en, key=lambda s: s.score).text if en else ""
+        return text[:1].upper() + text[1:]
 
     def _best_target(self, targets, q: str, english: bool, *, want_deadline: bool) -> Target | None:
         terms = self.glossary.english_terms(q) if english else []

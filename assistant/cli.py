@@ -82,6 +82,8 @@ def cmd_build(args) -> int:
 
 def format_answer(a) -> str:
     lines = [a.answer]
+    if not a.found and a.reason and a.kind == "refusal":
+        lines.append(f"（原因 / reason: {a.reason}）")
     if not a.found:
         if a.citations:
             lines.append("最接近的条款 / Nearest provisions:" if a.lang == "zh" else "Nearest provisions (not an answer):")

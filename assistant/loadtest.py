@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -51,23 +52,35 @@ def _cpu_s(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(index: Path | None) -> tuple[subprocess.Popen, str]:
+def start_server(index: Path | None, *extra: str, timeout: float = 180) -> tuple[subprocess.Popen, str]:
+    """Start `ui.py` on a free loopback port; return the process and its URL once it serves."""
     port = _free_port()
-    cmd = [sys.executable, "ui.py", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "ui.py", "--host", "127.0.0.1", "--port", str(port), *extra]
     if index:
         cmd += ["--index", str(index)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a full pipe would stall the server
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
-    for _ in range(180):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
         try:
             urllib.request.urlopen(url, timeout=2)
             return proc, url
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit("ui.py exited before serving; is the index built? (make index)")
+                log.seek(0)
+                raise RuntimeError(f"ui.py exited before serving: {log.read()[-1500:]}")
             time.sleep(1)
     proc.kill()
-    raise SystemExit("ui.py did not start within 180 s")
+    raise RuntimeError(f"ui.py did not start within {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _client(url: str):
@@ -161,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the load test only targets this machine's loopback address")
     if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600:
         raise SystemExit("clients must be 1–200 and seconds 1–600")
-    proc, url = (None, args.url) if args.url else start_server(args.index)
+    try:
+        proc, url = (None, args.url) if args.url else start_server(args.index)
+    except RuntimeError as e:
+        raise SystemExit(f"{e}\nIs the index built? (make index)") from None
     pid = proc.pid if proc else None
     try:
         from ui import QUEUE_SIZE
@@ -193,8 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if r["errors"] == 0 and not b["errors"] and b["recovered_after_s"] is not None else 1
     finally:
         if proc:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_server(proc)
 
 
 if __name__ == "__main__":

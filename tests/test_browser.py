@@ -3,16 +3,15 @@
 Every request that is not to 127.0.0.1 is blocked and counted: the page must work without them.
 Screenshots of each tab are saved in test-artifacts/ (not committed).
 """
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from assistant.loadtest import start_server, stop_server
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,41 +19,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(index_dir, *extra):
-    port = _free_port()
-    env = dict(os.environ, ASSISTANT_INDEX_DIR=str(index_dir))
-    proc = subprocess.Popen([sys.executable, "ui.py", "--port", str(port), "--index", str(index_dir), *extra],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url, timeout=2).status == 200:
-                break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"ui.py exited: {proc.stdout.read()[-2000:]}")
-            time.sleep(1)
-    else:
-        proc.kill()
-        raise RuntimeError("ui.py did not start within 180 s")
-    return proc, url
-
-
-def stop_server(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="module")
