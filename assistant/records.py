@@ -5,7 +5,7 @@ split at the half-width comma, are read by their verb: 牵头 → lead, 参与 /
 负责 or no verb → responsible units in their order (no lead is invented). ``按职责分工分别负责`` and
 ``下同`` are kept as notes. A parenthetical covers the text of its clause from the previous
 parenthetical (or the clause start) up to itself. Inline statements (``由省军区牵头,会同省政府有关部门``)
-are read too, and cover their own sentence.
+and assigned duties (``省公安厅负责指导…的侦查、取证工作；``) are read too, and cover their own sentence.
 """
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ UNIT_HINT = re.compile(r"(省|厅|委|局|办|院|行|政府|部门|管委会|�
 TRAILING_RE = re.compile(r"[(（](?P<body>[^()（）]+)[)）]$")
 INLINE_RE = re.compile(r"由(?P<lead>[^,，。;；由]{2,30}?)牵头(?:[,，]会同(?P<with>[^,，。;；]{2,30}))?")
 LOCAL_GOV_RE = re.compile(r"(政府|市|州|县|区)$")
+# "省公安厅负责指导…；" — a duty assigned inline, at the start of a sentence or of a ；-separated part
+_AGENCY = r"省[\u4e00-\u9fff]{1,10}?(?:厅|委|局|院|办|社)"
+INLINE_DUTY_RE = re.compile(rf"(?:^|(?<=[。；;]))(?P<units>{_AGENCY}(?:、{_AGENCY})*)负责(?P<task>[^。；;]+)")
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,11 @@ def clause_responsibilities(clause: Clause) -> list[Responsibility]:
             out.append(Responsibility(clause.clause_id, m["body"], notes=notes, start=p_start,
                                       end=line_start + m.end(), covers=(pos, p_start), **roles))
             pos = line_start + m.end()
+        for dm in INLINE_DUTY_RE.finditer(line):
+            out.append(Responsibility(
+                clause.clause_id, dm.group(0), lead=(), participants=(), responsible=_units(dm["units"]), notes=(),
+                start=line_start + dm.start(), end=line_start + dm.end(),
+                covers=(line_start + dm.start(), line_start + dm.end()), inline=True))
         for im in INLINE_RE.finditer(line):
             sent_start = max(line.rfind(c, 0, im.start()) for c in "。;；:：") + 1
             sent_end = min([i for i in (line.find(c, im.end()) for c in "。;；") if i >= 0] or [len(line)])

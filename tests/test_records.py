@@ -78,3 +78,13 @@ def test_targets(catalog):
     deadlines = {(t.clause_id, t.date) for t in ts if t.kind == "deadline"}
     assert ("42-3.4", "2017年3月") in deadlines and ("40-2.7.2", "2017年") in deadlines
     assert not [t for t in ts if t.clause_id.endswith("notice")]
+
+
+def test_inline_duties_are_records(catalog):
+    rs = [r for r in catalog.records_of("42-4.2").responsibilities if r.inline]
+    assert len(rs) == 10
+    c = catalog.by_id["42-4.2"]
+    from assistant.records import owners_at
+    pos = c.start + c.text.index("侦查、取证")
+    assert [u.name for u in owners_at(catalog.records_of("42-4.2"), pos).responsible] == ["省公安厅"]
+    assert [u.name for u in rs[-1].responsible] == ["省国土资源厅", "省住房城乡建设厅", "省水利厅", "省农委", "省林业厅"]
