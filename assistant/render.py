@@ -80,7 +80,7 @@ def evidence_html(answer: Answer | None, lang: str) -> str:
     parts.append(f"<div class='cite' data-clause='{escape(top.clause_id)}'>{escape(top.citation)}</div>")
     parts.append(f"<div class='trail'>{escape(top.heading)}</div>")
     parts.append(f"<div class='provision'>{provision_html(top.text, top.span)}</div>")
-    if lang == "en":
+    if lang == "en" or answer.lang == "en":  # an English question gets the rendering whatever the page language
         body = text_html(top.english) if top.english else escape(L["no_english"])
         parts.append(f"<details class='english' open><summary>{escape(L['english'])}</summary>{body}</details>")
     if rest:

@@ -108,6 +108,7 @@ def test_english_question_and_follow_up(page):
 
 def test_copy_button_puts_quote_and_citation_on_clipboard(page):
     ask(page, "What is the straw target?")
+    assert "英文参考译文（非官方）" in page.locator("#evidence").inner_text()  # page in Chinese, question in English
     page.click("#copy")
     page.wait_for_timeout(300)
     text = page.evaluate("navigator.clipboard.readText()")
