@@ -207,7 +207,7 @@ class Answerer:
         asks_part = bool((PART_EN if english else PART_ZH).search(q))
         asks_target = bool((TARGET_EN if english else TARGET_ZH).search(q))
         asks_when = bool((WHEN_EN if english else WHEN_ZH).search(q))
-        line, kind = None, kind or "general"
+        line, kind, target = None, kind or "general", None
         offset = c.start + sent.span[0] if sent and sent.span else c.start
         owners = owners_at(rec, offset)
         asks_lead = bool(re.search(r"牵头|\blead", q, re.I))
@@ -221,14 +221,33 @@ class Answerer:
             t = in_focus[0] if in_focus else \
                 self._best_target(rec.targets, q, english, want_deadline=asks_when and not asks_target)
             if t:
+                target = t
                 sent = Sentence("zh-sent", t.sentence, (t.start - c.start, t.end - c.start), 1.0)
                 en = self._best_english(hit)
                 line = target_line(t, owners_at(rec, t.start), english=english, rendering=en)
                 kind = "target" if t.kind == "target" else "deadline"
         if line is None:
             line = (self._best_english(hit) if english else "") or (sent.text if sent else c.text)
-        cits = (self._citation(hit, q, english, sent),) + tuple(self._citation(h, q, english) for h in others)
+        related = self._related(c, target, others)
+        cits = (self._citation(hit, q, english, sent),) + tuple(self._citation(h, q, english) for h in related)
         return Answer(question, True, line, cits, lang="en" if english else "zh", kind=kind)
+
+    def _related(self, clause: Clause, target: Target | None, hits: list[Hit], limit: int = 4) -> list[Hit]:
+        """Related provisions: the same indicator stated elsewhere (another year), the parent item when it
+        says more than its heading, then the next-ranked clauses of the search."""
+        out, seen = [], {clause.clause_id}
+        if target is not None and target.kind == "target":
+            for c in self.catalog.clauses:
+                if c.clause_id not in seen and any(t.indicator == target.indicator and t.year != target.year
+                                                   for t in self.catalog.records_of(c.clause_id).targets):
+                    out.append(Hit(c, 0.0))
+                    seen.add(c.clause_id)
+        parent = self.catalog.by_id.get(clause.parent_id) if clause.parent_id else None
+        if parent is not None and "\n" in parent.text and parent.clause_id not in seen:
+            out.append(Hit(parent, 0.0))
+            seen.add(parent.clause_id)
+        out += [h for h in hits if h.clause.clause_id not in seen]
+        return out[:limit]
 
     @staticmethod
     def _best_english(hit: Hit) -> str:

@@ -184,3 +184,10 @@ def test_sigkill_during_build_never_leaves_a_broken_index(tmp_path, catalog):
         assert ix.manifest["counts"]["clauses"] == len(catalog.clauses)
         assert live_folder(index_dir).name.startswith("build-")
     assert finished < 20, "no build was interrupted: the kill points missed the writes"
+
+
+def test_related_provisions_include_a_parent_with_content(answerer, catalog):
+    a = answerer.answer_clause("主要指标是什么？", catalog.by_id["40-1.p3"])
+    assert a.citations[0].clause_id == "40-1.p3" and a.citations[1].clause_id == "40-1"
+    a = answerer.answer_clause("这条的内容", catalog.by_id["41-2.4.17"])
+    assert all(c.clause_id != "41-2.4" for c in a.citations)   # a bare heading adds nothing
