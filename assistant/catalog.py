@@ -42,6 +42,3 @@ class Catalog:
 
     def records_of(self, clause_id: str) -> ClauseRecords:
         return self.records[clause_id]
-
-    def children(self, clause_id: str) -> list[Clause]:
-        return [c for c in self.clauses if c.parent_id == clause_id]

@@ -239,10 +239,6 @@ class LoadedIndex:
     passage_clause: np.ndarray  # passage row → clause position in catalog.clauses
     retrieval_rows: np.ndarray  # True for the rows that rank clauses (zh/en passages, not sentences)
 
-    @property
-    def encoder_specs(self) -> dict:
-        return {e["id"]: e for e in self.manifest["encoders"]}
-
 
 def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> LoadedIndex:
     """Load the live build after checking it is complete, undamaged and built from this corpus."""
