@@ -88,7 +88,9 @@ def _client(url: str):
     return Client(url, verbose=False)
 
 
-def closed_loop(url: str, clients: int, seconds: float) -> dict:
+def closed_loop(url: str, clients: int, seconds: float, *, think: float = 0.0) -> dict:
+    """Each client asks, waits for the answer, pauses `think` s (±50%, a person reading), asks again."""
+    import random
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -102,6 +104,9 @@ def closed_loop(url: str, clients: int, seconds: float) -> dict:
                 errors.append(f"connect: {e}")
             return
         k = i
+        pause = random.Random(i)
+        if think:  # people do not all arrive in the same second: spread the first questions over one pause
+            time.sleep(pause.uniform(0, think))
         while time.time() < stop:
             q = QUESTIONS[k % len(QUESTIONS)]
             k += clients
@@ -114,6 +119,8 @@ def closed_loop(url: str, clients: int, seconds: float) -> dict:
             except Exception as e:  # noqa: BLE001
                 with lock:
                     errors.append(str(e)[:120])
+            if think:
+                time.sleep(min(think * pause.uniform(0.5, 1.5), max(0.0, stop - time.time())))
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
@@ -169,11 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--burst", type=int, default=0, help="burst size (default: queue size + 40)")
+    p.add_argument("--think", type=float, default=0.0,
+                   help="seconds each client pauses between questions (±50%%); 0 = back to back (stress)")
     args = p.parse_args(argv)
     if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
         raise SystemExit("the load test only targets this machine's loopback address")
-    if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600:
-        raise SystemExit("clients must be 1–200 and seconds 1–600")
+    if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600 or not 0 <= args.think <= 60:
+        raise SystemExit("clients must be 1–200, seconds 1–600 and think 0–60")
     try:
         proc, url = (None, args.url) if args.url else start_server(args.index)
     except RuntimeError as e:
@@ -184,11 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         import resource
         before, cpu0 = _rss_mb(pid), _cpu_s(pid)
         own0 = resource.getrusage(resource.RUSAGE_SELF)
-        r = closed_loop(url, args.clients, args.seconds)
+        r = closed_loop(url, args.clients, args.seconds, think=args.think)
         after, cpu1 = _rss_mb(pid), _cpu_s(pid)
         own1 = resource.getrusage(resource.RUSAGE_SELF)
         harness = (own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime) * 1000 / max(r["requests"], 1)
-        print(f"== load: {args.clients} clients × {args.seconds:.0f} s on {url}")
+        pace = f", pausing ~{args.think:g} s between questions" if args.think else ", back to back"
+        print(f"== load: {args.clients} clients × {args.seconds:.0f} s on {url}{pace}")
         print(f"requests {r['requests']}, ok {r['ok']}, errors {r['errors']} [target 0], "
               f"throughput {r['throughput_rps']:.1f}/s")
         print(f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms [p95 ≤1000 ms]")
