@@ -44,7 +44,8 @@ class Sentence:
 class Hit:
     clause: Clause
     score: float                  # fused score, higher is better
-    signals: dict = field(default_factory=dict)   # per signal: best passage cosine / BM25 score
+    signals: dict = field(default_factory=dict)   # per signal: best passage cosine / BM25 score;
+                                                  # the top hit also has "coverage" (see Retriever.coverage)
     sentences: tuple[Sentence, ...] = ()          # the clause's sentences, most similar first
 
 
@@ -63,6 +64,11 @@ def zscore(s: np.ndarray) -> np.ndarray:
 
 
 FUSIONS = {"z": zscore, "rrf": rrf}
+
+
+def topic_of(question: str) -> str:
+    """What a Chinese question is about, without the words asking for the kind of answer; English as is."""
+    return question if is_english(question) else (INTENT_ZH.sub(" ", question).strip() or question)
 
 
 class Retriever:
@@ -105,22 +111,18 @@ class Retriever:
         passport is not about these documents however close its embedding lands.
         """
         terms, idf = self._clause_terms
-        english = is_english(question)
-        topic = question if english else (INTENT_ZH.sub(" ", question).strip() or question)
-        toks = set(tokenize(topic))
+        zh_terms = self.glossary.english_terms(question) if is_english(question) else []
+        toks = set(tokenize(topic_of(question)))
         # cut_for_search also yields the parts of a long word; score the longest forms only
-        toks = {t for t in toks if not any(t != u and t in u for u in toks)}
-        if english:
-            toks |= set(self.glossary.english_terms(question))
+        toks = {t for t in toks if not any(t != u and t in u for u in toks)} | set(zh_terms)
         if not toks:
             return 0.0
         unknown = float(np.log(self.n_clauses + 1) + 1)
         # a lone character is seldom the topic (搞, 指, 领); it must not decide coverage on its own
         weights = {t: idf.get(t, unknown) * (0.25 if len(t) == 1 else 1.0) for t in toks}
         have = terms[clause_index]
-        if english:  # an English word is covered when its glossary term is in the Chinese text
-            have = have | {zh for zh in self.glossary.english_terms(question)
-                           if zh in self.index.catalog.clauses[clause_index].text}
+        # an English word is covered when its glossary term is in the Chinese text
+        have = have | {zh for zh in zh_terms if zh in self.index.catalog.clauses[clause_index].text}
         return sum(w for t, w in weights.items() if t in have) / sum(weights.values())
 
     def is_specific(self, question: str, *, max_share: float = 0.08) -> bool:
@@ -155,7 +157,7 @@ class Retriever:
         """Per signal: (clause scores, passage scores)."""
         english = is_english(question)
         zh_terms = self.glossary.english_terms(question) if english else []
-        topic = question if english else (INTENT_ZH.sub(" ", question).strip() or question)
+        topic = topic_of(question)
         dense_q = topic + (" " + " ".join(zh_terms) if zh_terms else "")
         per_passage = {}
         for enc_id, enc in self.encoders.items():
@@ -176,9 +178,7 @@ class Retriever:
         doc = doc or self.doc_reference(question)
         if doc:
             allowed &= np.array([c.doc_key == doc for c in self.index.catalog.clauses])
-        zs = {}
         for name, s in clause_scores.items():
-            zs[name] = zscore(np.where(allowed, s, -np.inf))
             if name == "bm25" and not np.any(s > 0):
                 continue  # no query word is in the vocabulary: BM25 says nothing
             fused += weights.get(name, 1.0) * self.fuse(np.where(allowed, s, -np.inf))
@@ -193,7 +193,7 @@ class Retriever:
                                      float(dense[r]))
                             for r in rows for p in (self.index.passages[r],)), key=lambda x: -x.score)
             signals = {k: float(v[i]) for k, v in clause_scores.items()}
-            signals["coverage"] = self.coverage(question, int(i))
-            signals.update({f"{k}_z": float(v[i]) for k, v in zs.items()})
+            if not hits:  # the refusal decision looks at the best clause only
+                signals["coverage"] = self.coverage(question, int(i))
             hits.append(Hit(clauses[i], float(fused[i]), signals, tuple(sents)))
         return hits
