@@ -75,8 +75,7 @@ class Page:
         """Evidence for one clause (from a table row)."""
         from assistant.answer import Citation
         c = self.catalog.by_id[clause_id]
-        cit = Citation(c.clause_id, c.doc_number, c.title, c.citation, c.heading, c.text, 1.0, None,
-                       self.answerer.renderings.get(c.clause_id))
+        cit = Citation.of(c, english=self.answerer.renderings.get(c.clause_id))
         a = Answer(c.citation, True, c.text, (cit,), lang=lang)
         return evidence_html(a, lang), copy_text(cit)
 

@@ -43,6 +43,12 @@ class Citation:
     span: tuple[int, int] | None = None   # offsets of the answering span within `text`
     english: str | None = None            # unofficial English rendering of the clause, if any
 
+    @classmethod
+    def of(cls, clause: Clause, *, score: float = 1.0, span: tuple[int, int] | None = None,
+           english: str | None = None) -> "Citation":
+        return cls(clause.clause_id, clause.doc_number, clause.title, clause.citation, clause.heading, clause.text,
+                   score, span, english)
+
     def _replace_span(self, span: tuple[int, int] | None = None) -> "Citation":
         """The same citation with the answering span set to `span` (default: the whole text)."""
         from dataclasses import replace
@@ -180,8 +186,8 @@ class Answerer:
     def _citation(self, hit: Hit, q: str, english: bool, sent: Sentence | None = None) -> Citation:
         c = hit.clause
         sent = sent or self._best_sentence(hit, q, english)
-        return Citation(c.clause_id, c.doc_number, c.title, c.citation, c.heading, c.text, round(hit.score, 6),
-                        sent.span if sent else None, self.renderings.get(c.clause_id))
+        return Citation.of(c, score=round(hit.score, 6), span=sent.span if sent else None,
+                           english=self.renderings.get(c.clause_id))
 
     def answer_clause(self, question: str, clause: Clause, *, focus: tuple[int, int] | None = None) -> Answer:
         """Answer `question` from one given clause: a follow-up on the previous answer, whose answering
@@ -300,8 +306,7 @@ class Answerer:
             return None
         title = f"《{doc.title}》"
         line = f"{title}: " + "; ".join(parts) if english else f"{title}：" + "，".join(parts)
-        cit = Citation(clause.clause_id, doc.doc_number, doc.title, clause.citation, clause.heading, clause.text,
-                       1.0, span, self.renderings.get(clause.clause_id))
+        cit = Citation.of(clause, span=span, english=self.renderings.get(clause.clause_id))
         return Answer(question, True, line, (cit,), lang="en" if english else "zh", kind="document")
 
     def _which_document(self, q: str, english: bool):
@@ -346,9 +351,8 @@ class Answerer:
                                             else f"文件中没有{agency}{ROLE_LABELS_ZH.get(role, '负责')}的条款"),
                           reason="no provision names this agency in that role", lang="en" if english else "zh",
                           kind="reverse")
-        cits = tuple(Citation(c.clause_id, c.doc_number, c.title, c.citation, c.heading, c.text, 1.0,
-                              (r.covers[0] - c.start, r.end - c.start), self.renderings.get(c.clause_id))
-                     for c, r, _ in found)
+        cits = tuple(Citation.of(c, span=(r.covers[0] - c.start, r.end - c.start),
+                                 english=self.renderings.get(c.clause_id)) for c, r, _ in found)
         listing = ("; " if english else "；").join(f"{c.doc_number}{c.local_citation}" for c, _, _ in found[:8])
         more = (f" and {len(found) - 8} more" if english else "等") if len(found) > 8 else ""
         if english:
