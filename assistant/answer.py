@@ -82,8 +82,7 @@ class Answerer:
         self.catalog: Catalog = retriever.index.catalog
         self.glossary = load_glossary()
         self.renderings = load_renderings()
-        self.agencies = sorted({u.name for r in self.catalog.records.values() for x in r.responsibilities
-                                for u in x.units} | set(self.glossary.agencies()), key=len, reverse=True)
+        self.agencies = sorted(self.catalog.unit_names | set(self.glossary.agencies()), key=len, reverse=True)
 
     # ---- public ----------------------------------------------------------------------------------
     def ask(self, question: str, *, top_k: int = 5, doc: str | None = None) -> Answer:

@@ -30,6 +30,11 @@ class Catalog:
     def by_id(self) -> dict[str, Clause]:
         return {c.clause_id: c for c in self.clauses}
 
+    @cached_property
+    def unit_names(self) -> frozenset[str]:
+        """Every agency or government named in a responsibility record."""
+        return frozenset(u.name for r in self.records.values() for x in r.responsibilities for u in x.units)
+
     def document(self, key: str) -> Document:
         for d in self.documents:
             if d.key == key or d.doc_number == key:

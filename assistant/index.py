@@ -179,7 +179,7 @@ def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path 
                           "metric": "inner_product", "normalised": True, "faiss_type": type(index).__name__,
                           "embedded": len(todo), "reused": len(passages) - len(todo),
                           "path": getattr(enc, "path", None) if enc_id == "e5" else None})
-        add_words(_agency_words(catalog))
+        add_words(catalog.unit_names)
         BM25Index.build([p.text for p in passages]).save(tmp / "bm25")
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
@@ -199,10 +199,6 @@ def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path 
             shutil.rmtree(tmp, ignore_errors=True)
     _prune(index_dir, keep=folder.name)
     return folder
-
-
-def _agency_words(catalog: Catalog) -> set[str]:
-    return {u.name for r in catalog.records.values() for x in r.responsibilities for u in x.units}
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -277,7 +273,7 @@ def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
             raise IndexError_(f"{spec['file']} holds {idx.ntotal} vectors of dimension {idx.d}; the manifest says "
                               f"{len(passages)} of dimension {spec['dim']}; {REBUILD}")
         indexes[spec["id"]] = idx
-    add_words(_agency_words(catalog))
+    add_words(catalog.unit_names)
     bm25 = BM25Index.load(folder / "bm25")
     if bm25.model.scores["num_docs"] != len(passages):
         raise IndexError_(f"the BM25 index in {folder} does not match its passages; {REBUILD}")
