@@ -25,7 +25,9 @@ from assistant.render import CSS, LABELS, copy_text, document_html, evidence_htm
 from assistant.tables import agency_rows, target_rows, to_csv
 
 # 2 handlers at once on a 2-core machine; excess visitors wait in a bounded queue (measured: README).
-CONCURRENCY, QUEUE_SIZE = 2, 64
+# Waiting visitors get their queue position every STATUS_EVERY s, not after every finished request:
+# Gradio's default ("auto") writes to every waiting visitor each time any request ends, O(waiting²).
+CONCURRENCY, QUEUE_SIZE, STATUS_EVERY = 2, 64, 1.0
 EXAMPLES = [
     "矿山土壤生态环境恢复治理由哪个部门牵头？", "秸秆综合利用率的目标是多少？", "Which agency leads mine restoration?",
     "What is the straw target?", "生态环境损害赔偿权利人是谁？", "省财政厅牵头哪些工作？", "41号文第17条",
@@ -231,7 +233,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
                     evidence_html(last, lg), page.footer(lg), document_html(page.catalog, key, lg))
         lang.change(switch_language, inputs=[lang, agency, answers, doc_pick],
                     outputs=relabel_outputs + [resp, clause_ids, evidence, footer, doc_view], **private)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, status_update_rate=STATUS_EVERY)
     return demo
 
 
