@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Retrieval-only ablation: hit@1 / hit@5 of the ranked clauses for each fusion, on question files.
+"""Retrieval-only ablation: hit@1 / hit@5 of the ranked clauses for each fusion and for each signal
+alone (e5, USE, BM25), on question files.
 
     .venv/bin/python eval/ablation.py eval/dev.jsonl eval/extra.jsonl
 """
@@ -8,6 +9,8 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.answer import encoders_for  # noqa: E402
@@ -19,12 +22,31 @@ def norm(s):
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
 
 
+def gold_rank(ranked, clauses, q):
+    return next((i + 1 for i, c in enumerate(ranked[:5])
+                 if any(norm(g) in norm(clauses[c].text) for g in q["gold_quotes"])), None)
+
+
+def report(path, label, ranks):
+    h1 = sum(k == 1 for k in ranks) / len(ranks)
+    h5 = sum(k is not None for k in ranks) / len(ranks)
+    print(f"{Path(path).name:12s} {label:11s} retrieval hit@1={h1:.2f} hit@5={h5:.2f} (n={len(ranks)})")
+
+
 def main(paths):
     index = load_index(DEFAULT_INDEX_DIR)
     encoders = encoders_for(index.manifest)
+    clauses = index.catalog.clauses
     for path in paths:
         qs = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
         qs = [q for q in qs if q["gold_quotes"]]
+        r = Retriever(index, encoders)
+        alone = {}
+        for q in qs:
+            for name, s in r.signals(q["question"])[0].items():
+                alone.setdefault(name, []).append(gold_rank(list(np.argsort(-s, kind="stable")), clauses, q))
+        for name, ranks in alone.items():
+            report(path, f"{name} alone", ranks)
         for fusion in FUSIONS:
             r = Retriever(index, encoders, fusion=fusion)
             ranks = []
@@ -32,9 +54,7 @@ def main(paths):
                 hits = r.search(q["question"], top_k=5)
                 ranks.append(next((i + 1 for i, h in enumerate(hits)
                                    if any(norm(g) in norm(h.clause.text) for g in q["gold_quotes"])), None))
-            h1 = sum(k == 1 for k in ranks) / len(ranks)
-            h5 = sum(k is not None for k in ranks) / len(ranks)
-            print(f"{Path(path).name:12s} fusion={fusion:4s} retrieval hit@1={h1:.2f} hit@5={h5:.2f} (n={len(ranks)})")
+            report(path, f"fusion={fusion}", ranks)
 
 
 if __name__ == "__main__":
