@@ -80,7 +80,8 @@ def test_unknown_clause_is_a_clear_error(catalog, bad):
 
 def test_cn_numerals():
     assert [cn_to_int(s) for s in ("一", "九", "十", "十四", "二十", "二十三")] == [1, 9, 10, 14, 20, 23]
-    assert parse_citation("measure 64 of document 41") is None or True  # English forms belong to answers
+    # the catalog parses Chinese citation forms only; English ones are read by the answerer (test_ask)
+    assert parse_citation("measure 64 of document 41") is None
 
 
 def test_other_layout_parses_by_markers_not_by_known_headings():
