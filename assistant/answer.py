@@ -386,4 +386,6 @@ def encoders_for(manifest: dict) -> dict:
 def load_answerer(index_dir, *, corpus_dir) -> Answerer:
     from .index import load_index
     index = load_index(index_dir, corpus_dir=corpus_dir)
-    return Answerer(Retriever(index, encoders_for(index.manifest)))
+    retriever = Retriever(index, encoders_for(index.manifest))
+    retriever.warm()
+    return Answerer(retriever)

@@ -104,6 +104,14 @@ class Retriever:
         n = self.n_clauses
         return terms, {tok: float(np.log((n + 1) / (d + 0.5))) for tok, d in df.items()}
 
+    def warm(self) -> None:
+        """Load what is otherwise loaded by the first question (USE's tokenizer, onnxruntime's buffers,
+        the clause term sets), so that the first visitor does not wait for it and two first visitors
+        do not both build it."""
+        _ = self._clause_terms
+        for enc in self.encoders.values():
+            enc.encode_queries(["warm up 预热"])
+
     def coverage(self, question: str, clause_index: int) -> float:
         """IDF-weighted share of the question's content words found in the clause (or its rendering).
 
