@@ -64,7 +64,8 @@ class Page:
             raise gr.Error(str(e)) from None
         reply = self.reply_text(a)
         chat = list(chat or []) + [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
-        return chat, conv.history[-20:], evidence_html(a, lang), (copy_text(a.citations[0]) if a.found and a.citations
+        # the session keeps only the last answer: all a follow-up needs, and Gradio copies the state per request
+        return chat, conv.history[-1:], evidence_html(a, lang), (copy_text(a.citations[0]) if a.found and a.citations
                                                                   else ""), ""
 
     @staticmethod
