@@ -11,6 +11,7 @@ BM25 query and to the e5 query.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -83,6 +84,10 @@ class Retriever:
         self.encoders = encoders
         self.glossary = load_glossary()
         self.n_clauses = len(index.catalog.clauses)
+        # the first encoder (e5 through onnxruntime, which runs without holding the GIL) works in a
+        # helper thread while the asking thread runs the others and BM25: a question waits for the
+        # slowest signal, not for their sum. Two helpers: the page answers two visitors at once.
+        self._helpers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
 
     def _clause_max(self, passage_scores: np.ndarray) -> np.ndarray:
         out = np.full(self.n_clauses, -np.inf, dtype=np.float32)
@@ -167,15 +172,20 @@ class Retriever:
         zh_terms = self.glossary.english_terms(question) if english else []
         topic = topic_of(question)
         dense_q = topic + (" " + " ".join(zh_terms) if zh_terms else "")
+        texts = {enc_id: dense_q if enc_id == "e5" else topic for enc_id in self.encoders}
+        first, *rest = self.encoders
+        pending = self._helpers.submit(self.encoders[first].encode_queries, [texts[first]])
+        vectors = {enc_id: self.encoders[enc_id].encode_queries([texts[enc_id]]) for enc_id in rest}
+        bm25 = self.index.bm25.scores(tokenize(topic) + zh_terms)
+        vectors[first] = pending.result()
         per_passage = {}
-        for enc_id, enc in self.encoders.items():
-            q = enc.encode_queries([dense_q if enc_id == "e5" else topic])
-            idx = self.index.faiss[enc_id]
+        for enc_id in self.encoders:
+            q, idx = vectors[enc_id], self.index.faiss[enc_id]
             scores, rows = idx.search(q, idx.ntotal)
             s = np.full(idx.ntotal, -1.0, dtype=np.float32)
             s[rows[0][rows[0] >= 0]] = scores[0][rows[0] >= 0]
             per_passage[enc_id] = s
-        per_passage["bm25"] = self.index.bm25.scores(tokenize(topic) + zh_terms)
+        per_passage["bm25"] = bm25
         return {k: self._clause_max(v) for k, v in per_passage.items()}, per_passage
 
     def search(self, question: str, *, top_k: int = 5, doc: str | None = None) -> list[Hit]:
