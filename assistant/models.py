@@ -7,9 +7,10 @@ rebuilt from the stored unigram pieces, mean pooling, L2 normalisation) and load
 
 Queries are encoded on every request, so they take a faster path: the same weights exported once to
 ONNX (`onnx/` beside them; mean pooling and normalisation inside the graph, the word table memory-mapped)
-and run by onnxruntime on one thread. Two graphs: `fp32`, equal to sentence-transformers to 1e-5 at half
-the CPU of eager torch, and `int8` (weights quantised per channel, the default), half again, within
-cosine 0.99 of it (both tested; retrieval scores in eval/README.md). ASSISTANT_QUERY_PRECISION picks one.
+and run by onnxruntime on one thread. Two graphs: `fp32` (the default), equal to sentence-transformers to
+1e-5 at half the CPU of eager torch, and `int8` (weights quantised per channel), half again and within
+cosine 0.99 of it (both tested; what int8 costs in retrieval is in eval/README.md): more questions a
+second on a busy server. ASSISTANT_QUERY_PRECISION=int8 picks it.
 Passages, embedded once at build, always go through sentence-transformers in fp32.
 """
 from __future__ import annotations
@@ -250,8 +251,8 @@ PRECISION_ENV = "ASSISTANT_QUERY_PRECISION"
 
 
 def query_precision() -> str:
-    """The question graph to run: $ASSISTANT_QUERY_PRECISION (fp32 or int8), int8 by default."""
-    p = os.environ.get(PRECISION_ENV, "int8").strip().lower()
+    """The question graph to run: $ASSISTANT_QUERY_PRECISION (fp32 or int8), fp32 by default."""
+    p = os.environ.get(PRECISION_ENV, "fp32").strip().lower()
     if p not in ONNX_GRAPHS:
         raise ModelError(f"{PRECISION_ENV}={p!r} is not one of: {', '.join(ONNX_GRAPHS)}")
     return p

@@ -73,9 +73,9 @@ def test_query_precision_setting(monkeypatch):
     from assistant.errors import ModelError
     from assistant.models import PRECISION_ENV, query_precision
     monkeypatch.delenv(PRECISION_ENV, raising=False)
-    assert query_precision() == "int8"
-    monkeypatch.setenv(PRECISION_ENV, " FP32 ")
     assert query_precision() == "fp32"
+    monkeypatch.setenv(PRECISION_ENV, " INT8 ")
+    assert query_precision() == "int8"
     monkeypatch.setenv(PRECISION_ENV, "fp16")
     with pytest.raises(ModelError, match="fp16.*fp32, int8"):
         query_precision()
