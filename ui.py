@@ -8,6 +8,7 @@ Handlers are plain functions over the answer API (tested directly); the page onl
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -258,6 +259,10 @@ def main() -> None:
     else:
         demo = build_demo(args.index or Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR)),
                           corpus_dir=args.corpus or DEFAULT_CORPUS_DIR)
+    # what is loaded now (catalog, index records, glossary: ~200k objects) lives as long as the server;
+    # out of the collector's sight, its full passes under load take ~25 ms instead of ~170 ms (measured)
+    gc.collect()
+    gc.freeze()
     demo.launch(server_name=args.host, server_port=args.port, css=CSS, footer_links=[], show_error=False,
                 theme=gr.themes.Soft())
 
