@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-E5 := .cache/models/multilingual-e5-small/provenance.json
+# the last file `assistant models` writes: the e5 folder and its question graphs are then complete
+E5 := .cache/models/multilingual-e5-small/onnx/query.int8.onnx
 HOST ?= 127.0.0.1
 PORT ?= 7860
 

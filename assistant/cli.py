@@ -56,9 +56,11 @@ def cmd_show(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .models import provision_e5
+    from .models import ONNX_GRAPHS, load_e5, provision_e5
     path = provision_e5(force=args.force)
+    load_e5()  # makes the question graphs (onnx/) when they are missing
     print(f"e5 model folder: {path}")
+    print("question graphs: " + ", ".join(str(path / g) for g in ONNX_GRAPHS.values()))
     return 0
 
 

@@ -320,8 +320,12 @@ class OnnxQueries:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = opts.inter_op_num_threads = 1  # the server runs one request per core
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
-        self.words = np.load(words, mmap_mode="r")
+        try:
+            self.session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+            self.words = np.load(words, mmap_mode="r")
+        except Exception as e:  # onnxruntime raises its own exception types; numpy ValueError/OSError
+            raise ModelError(f"the question graph in {graph.parent} cannot be read ({str(e).splitlines()[0][:160]}); "
+                             f"delete that folder and run `python -m assistant models` to make it again") from None
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.tokenizer = Tokenizer.from_file(str(tokenizer_json))
         pad = self.tokenizer.token_to_id("<pad>")

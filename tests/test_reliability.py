@@ -191,3 +191,14 @@ def test_related_provisions_include_a_parent_with_content(answerer, catalog):
     assert a.citations[0].clause_id == "40-1.p3" and a.citations[1].clause_id == "40-1"
     a = answerer.answer_clause("这条的内容", catalog.by_id["41-2.4.17"])
     assert all(c.clause_id != "41-2.4" for c in a.citations)   # a bare heading adds nothing
+
+
+def test_damaged_question_graph_is_refused_with_the_fix(tmp_path):
+    """A question graph that cannot be read is named, with the command that makes it again."""
+    import numpy as np
+    from assistant.errors import ModelError
+    from assistant.models import OnnxQueries
+    (tmp_path / "query.onnx").write_bytes(b"\x08\x07 half a graph")
+    np.save(tmp_path / "words.npy", np.zeros((3, 4), np.float32))
+    with pytest.raises(ModelError, match="cannot be read.*assistant models"):
+        OnnxQueries(tmp_path / "query.onnx", tmp_path / "words.npy", tmp_path / "tokenizer.json", 16)
