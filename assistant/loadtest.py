@@ -1,6 +1,6 @@
 """Load test of the page's /ask endpoint with gradio_client, on 127.0.0.1 only; prints the figures.
 
-    python -m assistant.loadtest [--clients 50] [--seconds 60] [--burst 100] [--url http://127.0.0.1:PORT/]
+    python -m assistant.loadtest [--clients 50] [--seconds 60] [--think 0] [--burst 104] [--url http://127.0.0.1:PORT/]
 
 Without --url it starts `ui.py` itself on a free loopback port (and stops it after). Phase 1: N clients
 in closed loop for S seconds, each asking dev questions; requests, errors, p50/p95 latency and the
