@@ -29,7 +29,8 @@ class Passage:
 
 
 SENTENCE_RE = re.compile(r"[^。;；!！?？\n]+[。;；!！?？]?")
-EN_SENTENCE_RE = re.compile(r"[^.;:]+(?:[.;:](?=\s|$)|$)")
+# an English sentence ends at . ; : before a space, but not after an abbreviation ("Ji Zheng Fa [2016] No. 42")
+EN_BREAK_RE = re.compile(r"(?<!\bNo)(?<!\bno)(?<!\bArt)(?<!\bart)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)[.;:](?=\s|$)")
 PARENTHETICAL_RE = re.compile(r"^[(（][^()（）]*[)）]$")
 
 
@@ -41,11 +42,15 @@ def clause_sentences(clause: Clause, *, english: str | None = None) -> list[Pass
         if len(sent) >= 4 and not PARENTHETICAL_RE.match(sent):
             start = m.start() + m.group(0).index(sent)
             out.append(Passage(clause.clause_id, sent, "zh-sent", (start, start + len(sent))))
-    for m in EN_SENTENCE_RE.finditer(english or ""):
-        sent = m.group(0).strip()
+    for sent in en_sentences(english or ""):
         if len(sent) >= 12:
             out.append(Passage(clause.clause_id, sent, "en-sent"))
     return out
+
+
+def en_sentences(text: str) -> list[str]:
+    ends = [m.end() for m in EN_BREAK_RE.finditer(text)]
+    return [s for a, b in zip([0, *ends], [*ends, len(text)]) if (s := text[a:b].strip())]
 
 
 def is_heading_only(clause: Clause, has_children: bool) -> bool:

@@ -163,3 +163,11 @@ def test_records_that_do_not_match_vectors_are_refused(built):
                                   "passages.jsonl": _sha256(folder / "passages.jsonl")})
     with pytest.raises(IndexError_, match="vectors"):
         load_index(index_dir)
+
+
+def test_english_sentences_do_not_break_after_abbreviations():
+    from assistant.passages import en_sentences
+    text = "Document number Ji Zheng Fa [2016] No. 42. Measures (e.g. straw use) apply; see Art. 3: done"
+    assert en_sentences(text) == ["Document number Ji Zheng Fa [2016] No. 42.", "Measures (e.g. straw use) apply;",
+                                  "see Art. 3:", "done"]
+
