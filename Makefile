@@ -36,7 +36,7 @@ $(E5):
 	$(PY) -m assistant models
 
 index: setup models
-	test -f index/CURRENT || $(PY) -m assistant build
+	$(PY) -m assistant build --if-needed
 
 eval: index
 	$(PY) eval/score.py eval/dev.jsonl

@@ -67,11 +67,17 @@ def cmd_models(args) -> int:
 def cmd_build(args) -> int:
     import time
 
-    from .index import build_index
+    from .glossary import load_renderings
+    from .index import build_index, stale_reason
     from .models import load_e5, load_use
     t0 = time.perf_counter()
+    if args.if_needed:
+        reason = stale_reason(args.index, corpus_dir=args.corpus, english=load_renderings())
+        if reason is None:
+            print(f"index in {args.index} is current; nothing to build")
+            return 0
+        print(f"building: {reason}")
     encoders = {"e5": load_e5(str(args.model) if args.model else None), "use": load_use()}
-    from .glossary import load_renderings
     folder = build_index(Catalog.load(args.corpus), encoders, args.index, corpus_dir=args.corpus,
                          english=load_renderings(), progress=sys.stderr.isatty())
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -210,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("build", help="parse the corpus, embed it and write the index")
     s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
     s.add_argument("--model", type=Path, help="a sentence-transformers folder to use instead of e5")
+    s.add_argument("--if-needed", action="store_true",
+                   help="build only when the index is missing, damaged or stale (what `make run` does)")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("ask", help="answer a question from the index")

@@ -236,6 +236,21 @@ class LoadedIndex:
     retrieval_rows: np.ndarray  # True for the rows that rank clauses (zh/en passages, not sentences)
 
 
+def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, english: dict | None = None) -> str | None:
+    """Why the live index cannot serve as it is (missing, damaged, another corpus, or passages this program
+    now derives differently), or None when it is current."""
+    try:
+        live = load_index(index_dir, corpus_dir=corpus_dir)
+    except IndexError_ as e:
+        return str(e)
+    derived = [{"clause_id": p.clause_id, "source": p.source, "key": p.key, "text": p.text,
+                **({"span": list(p.span)} if p.span else {})}
+               for p in all_passages(Catalog.load(corpus_dir), english=english)]
+    if derived != live.passages:
+        return f"the passages this program derives from the corpus differ from those in {live.folder}"
+    return None
+
+
 def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> LoadedIndex:
     """Load the live build after checking it is complete, undamaged and built from this corpus."""
     folder = live_folder(index_dir)

@@ -171,3 +171,13 @@ def test_english_sentences_do_not_break_after_abbreviations():
     assert en_sentences(text) == ["Document number Ji Zheng Fa [2016] No. 42.", "Measures (e.g. straw use) apply;",
                                   "see Art. 3:", "done"]
 
+
+def test_stale_reason_says_when_make_run_must_build(tmp_path, built, catalog):
+    from assistant.index import stale_reason
+    index_dir, folder, _ = built
+    assert "CURRENT is missing" in stale_reason(tmp_path / "nowhere")
+    assert stale_reason(index_dir) is None  # built from this corpus by this program: nothing to do
+    some = catalog.clauses[5].clause_id  # the program now derives other passages (here: a new rendering)
+    assert "differ" in stale_reason(index_dir, english={some: "A rendering the index has not seen. Second one."})
+    (folder / "e5.faiss").write_bytes(b"damaged")
+    assert "build" in stale_reason(index_dir)
