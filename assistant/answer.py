@@ -278,7 +278,12 @@ class Answerer:
         clause = self.catalog.by_id[f"{doc.key}-notice"]
         parts, span = [], None
         for k in wanted:
-            if k == "number":
+            if k == "title":
+                parts.append(f"《{doc.title}》" + (f" (issued with 《{doc.notice_title}》)" if english
+                                                  else f"（以《{doc.notice_title}》印发）"))
+                i = clause.text.find(doc.title)
+                span = span or ((i, i + len(doc.title)) if i >= 0 else None)
+            elif k == "number":
                 parts.append(doc.doc_number)
                 i = clause.text.find(doc.doc_number)
                 span = span or ((i, i + len(doc.doc_number)) if i >= 0 else None)
@@ -303,7 +308,8 @@ class Answerer:
                     parts.append(m.group(0))
         if not parts:
             return None
-        title = f"《{doc.title}》"
+        # a question for the title names the document otherwise: by its number
+        title = doc.doc_number if "title" in wanted else f"《{doc.title}》"
         line = f"{title}: " + "; ".join(parts) if english else f"{title}：" + "，".join(parts)
         cit = Citation.of(clause, span=span, english=self.renderings.get(clause.clause_id))
         return Answer(question, True, line, (cit,), lang="en" if english else "zh", kind="document")

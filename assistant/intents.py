@@ -14,6 +14,8 @@ TARGET_EN = re.compile(r"\b(how many|how much|rate|target|percent\w*|share|ratio
 WHEN_ZH = re.compile(r"什么时候|何时|哪年|哪一年|时限|期限|截止|几月|年底前")
 WHEN_EN = re.compile(r"\b(when|by when|deadline|what year|which year|by what date)\b", re.I)
 DOCFACT_ZH = {
+    # the title of a document, asked as such ("42号文件的标题", "40号文件叫什么"), not any name ("小组叫什么")
+    "title": re.compile(r"(文件|文|通知|方案|计划|措施|号)(的)?(标题|题目|全称|名称|名字)|(文件|文|号)叫什么"),
     "number": re.compile(r"文号|发文字号|字号|编号"),
     "date": re.compile(r"印发日期|发布日期|印发时间|发布时间|哪天印发|什么时候印发|何时印发|成文日期|日期"),
     "issuer": re.compile(r"发文机关|发文单位|谁印发|谁发布|印发单位|哪个机关|由谁印发|谁发的"),
@@ -21,6 +23,8 @@ DOCFACT_ZH = {
     "implements": re.compile(r"(贯彻落实|依据|根据|落实)(的)?(是)?(哪个|什么|哪一个|哪份)(文件|意见|精神|规定|方案)"),
 }
 DOCFACT_EN = {
+    "title": re.compile(r"\b(title|full name)\b|\bwhat is (the )?(document|notice|plan|measures|no\.?)\b.{0,30}\bcalled\b",
+                        re.I),
     "number": re.compile(r"\bdocument number\b|\bfile number\b|\breference number\b", re.I),
     "date": re.compile(r"\b(date of issue|issue date|when was .* issued|when were .* issued|issued on|dated?)\b", re.I),
     "issuer": re.compile(r"\b(who issued|issuer|issuing (body|authority))\b", re.I),

@@ -61,3 +61,13 @@ def test_targets_table_and_csv(catalog):
     assert straw[0]["value"] == "85%" and straw[0]["lead"] == "省农委、省住房城乡建设厅"
     text = to_csv(rows)
     assert text.splitlines()[0].startswith("kind,indicator,value,qualifier,year") and "秸秆综合利用率" in text
+
+
+@pytest.mark.parametrize("q, title", [("42号文件的标题是什么？", True), ("吉政发〔2016〕40号文件叫什么？", True),
+                                      ("What is the title of document No. 42?", True),
+                                      ("What is document 41 called?", True), ("领导小组叫什么？", False),
+                                      ("What is the leading group called?", False), ("41号文的文号？", False)])
+def test_title_questions(q, title):
+    from assistant.intents import DOCFACT_EN, DOCFACT_ZH
+    from assistant.glossary import is_english
+    assert bool((DOCFACT_EN if is_english(q) else DOCFACT_ZH)["title"].search(q)) is title

@@ -69,6 +69,14 @@ def test_document_facts(answerer):
     assert "国发〔2016〕62号" in a.answer and a.citations[0].clause_id == "41-preamble"
     a = answerer.ask("Who issued document 42?")
     assert "Jilin Provincial People's Government" in a.answer and "inferred" in a.answer
+    a = answerer.ask("42号文件的标题是什么？")
+    assert a.answer.startswith("吉政发〔2016〕42号：《吉林省生态环境损害赔偿制度改革试点工作实施方案》") and a.kind == "document"
+    span = a.citations[0].span
+    assert a.citations[0].text[span[0]:span[1]] == "吉林省生态环境损害赔偿制度改革试点工作实施方案"
+    a = answerer.ask("What is the title of document No. 40?")
+    assert a.answer.startswith("吉政发〔2016〕40号: 《吉林省清洁土壤行动计划》")
+    # a name that is not a document's title is not answered with one
+    assert answerer.ask("生态环境损害赔偿工作领导小组叫什么？").kind != "document"
 
 
 def test_reverse_lookup(answerer, catalog):
