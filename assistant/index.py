@@ -112,6 +112,14 @@ def all_passages(catalog: Catalog, *, english: dict | None = None) -> list[Passa
     return out
 
 
+def passage_row(p: Passage) -> dict:
+    """A passage as one line of passages.jsonl."""
+    row = {"clause_id": p.clause_id, "source": p.source, "key": p.key, "text": p.text}
+    if p.span:
+        row["span"] = list(p.span)
+    return row
+
+
 def _previous_vectors(index_dir: Path, enc_id: str, name: str) -> dict[str, np.ndarray]:
     """Vectors of the live build by passage key, to re-embed only what changed."""
     try:
@@ -156,10 +164,7 @@ def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path 
                 f.write(json.dumps(clause_to_dict(c, catalog.records_of(c.clause_id)), ensure_ascii=False) + "\n")
         with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
             for p in passages:
-                row = {"clause_id": p.clause_id, "source": p.source, "key": p.key, "text": p.text}
-                if p.span:
-                    row["span"] = list(p.span)
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                f.write(json.dumps(passage_row(p), ensure_ascii=False) + "\n")
         specs, reused_total = [], 0
         for enc_id, enc in encoders.items():
             old = _previous_vectors(index_dir, enc_id, enc.name)
@@ -243,10 +248,8 @@ def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, engl
         live = load_index(index_dir, corpus_dir=corpus_dir)
     except IndexError_ as e:
         return str(e)
-    derived = [{"clause_id": p.clause_id, "source": p.source, "key": p.key, "text": p.text,
-                **({"span": list(p.span)} if p.span else {})}
-               for p in all_passages(Catalog.load(corpus_dir), english=english)]
-    if derived != live.passages:
+    # live.catalog is this corpus parsed by this program (load_index checked the corpus hash)
+    if [passage_row(p) for p in all_passages(live.catalog, english=english)] != live.passages:
         return f"the passages this program derives from the corpus differ from those in {live.folder}"
     return None
 
