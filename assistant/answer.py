@@ -277,22 +277,25 @@ class Answerer:
             return None
         clause = self.catalog.by_id[f"{doc.key}-notice"]
         parts, span = [], None
+
+        def located(text: str) -> tuple[int, int] | None:
+            """The first fact found in the notice is the answering span."""
+            i = clause.text.find(text)
+            return span or ((i, i + len(text)) if i >= 0 else None)
+
         for k in wanted:
             if k == "title":
                 parts.append(f"《{doc.title}》" + (f" (issued with 《{doc.notice_title}》)" if english
                                                   else f"（以《{doc.notice_title}》印发）"))
-                i = clause.text.find(doc.title)
-                span = span or ((i, i + len(doc.title)) if i >= 0 else None)
+                span = located(doc.title)
             elif k == "number":
                 parts.append(doc.doc_number)
-                i = clause.text.find(doc.doc_number)
-                span = span or ((i, i + len(doc.doc_number)) if i >= 0 else None)
+                span = located(doc.doc_number)
             elif k == "date":
                 y, m, d = (int(x) for x in doc.issue_date.split("-"))
                 written = f"{y}年{m}月{d}日"
                 parts.append(doc.issue_date if english else written)
-                i = clause.text.find(written)
-                span = span or ((i, i + len(written)) if i >= 0 else None)
+                span = located(written)
             elif k == "issuer":
                 name = self.glossary.agency_english(doc.issuer) if english else doc.issuer
                 note = (" (inferred from the document number: the source page was tampered with)" if english
