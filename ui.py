@@ -212,10 +212,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
         doc_pick.change(lambda k, lg: document_html(page.catalog, k, lg), inputs=[doc_pick, lang], outputs=doc_view,
                         **private)
 
-        def filter_agency(name: str, lg: str):
-            table, ids = page.agency_table(name, lg)
-            return table, ids
-        agency.change(filter_agency, inputs=[agency, lang], outputs=[resp, clause_ids], **private)
+        agency.change(page.agency_table, inputs=[agency, lang], outputs=[resp, clause_ids], **private)
 
         def pick_row(ids: list, lg: str, evt: gr.SelectData):
             row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
