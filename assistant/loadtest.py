@@ -27,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").open(encoding="utf-8")]
 BUSY_WORDS = ("queue is full", "too many", "busy", "try again")
+BURST_QUESTION = "秸秆综合利用率的目标是多少？"
 
 
 def _free_port() -> int:
@@ -97,6 +98,11 @@ def _client(url: str):
     return Client(url, verbose=False, ssl_verify=_TLS)
 
 
+def _ask(client, question: str):
+    """One question through the page's public endpoint, as a new visitor (empty chat, Chinese page)."""
+    return client.predict(question, [], "zh", "all", api_name="/ask")
+
+
 def closed_loop(url: str, clients: int, seconds: float, *, think: float = 0.0) -> dict:
     """Each client asks, waits for the answer, pauses `think` s (±50%, a person reading), asks again."""
     import random
@@ -121,7 +127,7 @@ def closed_loop(url: str, clients: int, seconds: float, *, think: float = 0.0) -
             k += clients
             t = time.perf_counter()
             try:
-                out = c.predict(q, [], "zh", "all", api_name="/ask")
+                out = _ask(c, q)
                 ok = bool(out and out[0] and out[0][-1]["role"] == "assistant")
                 with lock:
                     (lat.append(time.perf_counter() - t) if ok else errors.append("empty reply"))
@@ -151,7 +157,7 @@ def burst(url: str, n: int) -> dict:
     def fire(c):
         barrier.wait()
         try:
-            c.predict("秸秆综合利用率的目标是多少？", [], "zh", "all", api_name="/ask")
+            _ask(c, BURST_QUESTION)
             r = "ok"
         except Exception as e:  # noqa: BLE001
             msg = str(e).lower()
@@ -169,7 +175,7 @@ def burst(url: str, n: int) -> dict:
     c = _client(url)
     while time.time() - t0 < 30:
         try:
-            c.predict("秸秆综合利用率的目标是多少？", [], "zh", "all", api_name="/ask")
+            _ask(c, BURST_QUESTION)
             recovered = time.time() - t0
             break
         except Exception:  # noqa: BLE001
