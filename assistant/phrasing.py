@@ -70,7 +70,12 @@ def target_line(t: Target, owners: Responsibility | None, *, english: bool, rend
             (g.to_english(k) for k in sorted(g.zh_to_en, key=len, reverse=True) if len(k) > 1 and k in t.indicator),
             t.indicator)
         qual = {"以上": " or above", "左右": " or so", "以下": " or below", "以内": " or less"}.get(t.qualifier, "")
-        line = f"{t.value}{qual} {ind} {date_english(t.date if '底' in t.date else '到' + t.date)}".strip()
+        value = t.value
+        fall = re.match(r"(下降|降低到|降至)(.+)", value)
+        if fall:  # 下降10% → down 10%; 降至… → down to …; with the baseline year the indicator names (比2013年)
+            base = re.search(r"比(20\d\d)年", t.indicator)
+            value = ("down " if fall[1] == "下降" else "down to ") + fall[2] + (f" from {base[1]}" if base else "")
+        line = f"{value}{qual} {ind} {date_english(t.date if '底' in t.date else '到' + t.date)}".strip()
         return line + (f" ({owners_line(owners, english=True)})" if owners else "")
     verb = "" if t.value.startswith(("下降", "降")) else "达到"
     line = f"{'到' if not t.date.startswith(('到', '至')) and '前' not in t.date and '底' not in t.date else ''}" \

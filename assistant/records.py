@@ -159,11 +159,16 @@ def clause_targets(clause: Clause) -> list[Target]:
     out = []
     if clause.level == "notice":  # its only date is the date of issue
         return out
+    carried = None  # the year of the last dated sentence governs the next ones that state a value without one
     for sent, s_start in _sentences(clause):
         years = list(YEAR_RE.finditer(sent))
-        if not years:
-            continue
         values = list(VALUE_RE.finditer(sent))
+        if not years and carried is not None and values:
+            years = [carried]
+        elif not years:
+            continue
+        if YEAR_RE.search(sent):
+            carried = years[-1]
         for v in values:
             governing = [y for y in years if y.start() < v.start()] or years[:1]
             y = governing[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .answer import Answer, Citation
+from .response import Answer, Citation
 from .catalog import Catalog
 
 LABELS = {
@@ -17,6 +17,7 @@ LABELS = {
         "all_agencies": "全部部门", "download": "下载 CSV", "document": "文件", "open_doc": "在原文中查看",
         "related": "相关条款", "english": "英文参考译文（非官方）", "no_english": "本条暂无英文参考译文。",
         "not_found": "文件中未涉及", "nearest": "最接近的条款（不作为答案）",
+        "not_stated": "这些文件没有规定", "off_topic": "不属于这些文件的内容", "why": "原因",
         "empty_evidence": "提问后，这里显示所引用的条款原文、出处和相关条款。",
         "resp_hint": "选择一行，在“问答”页查看该条款。", "chat": "对话",
         "cols_resp": ["部门", "职责", "出处", "事项"],
@@ -36,6 +37,7 @@ LABELS = {
         "open_doc": "Open in document", "related": "Related provisions",
         "english": "English rendering (unofficial)", "no_english": "No English rendering for this provision yet.",
         "not_found": "Not covered by these documents", "nearest": "Nearest provisions (not an answer)",
+        "not_stated": "Not stated in these documents", "off_topic": "Not about these documents", "why": "Why",
         "empty_evidence": "Ask a question: the cited provision, its citation and related provisions appear here.",
         "resp_hint": "Select a row to see that provision on the Ask tab.",
         "chat": "Conversation",
@@ -67,6 +69,8 @@ def copy_text(c: Citation) -> str:
 
 def evidence_html(answer: Answer | None, lang: str) -> str:
     L = LABELS[lang]
+    if answer is not None and not answer.found and answer.kind in ("not_stated", "off_topic"):
+        return refusal_html(answer, L)
     if answer is None or not answer.citations:
         return f"<div class='evidence empty'>{escape(L['empty_evidence'])}</div>"
     top, rest = answer.citations[0], answer.citations[1:]
@@ -86,6 +90,24 @@ def evidence_html(answer: Answer | None, lang: str) -> str:
     if rest:
         parts.append(f"<h4>{escape(L['related'])}</h4><ul class='related'>")
         for c in rest[:4]:
+            first = c.text.split("\n")[0]
+            parts.append(f"<li><span class='cite'>{escape(c.citation)}</span><br>"
+                         f"<span class='snippet'>{escape(first[:80])}{'…' if len(first) > 80 else ''}</span></li>")
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def refusal_html(answer: Answer, L: dict) -> str:
+    """The two ways of not answering, told apart: not stated (with the mismatch and the nearest provisions,
+    labelled as not an answer) and off-topic (the reason only)."""
+    kind = answer.kind
+    parts = [f"<div class='evidence {kind}'><div class='refusal' data-outcome='{kind}'>{escape(L[kind])}</div>"]
+    if answer.reason:
+        parts.append(f"<div class='reason'>{escape(L['why'])}: {escape(answer.reason)}</div>")
+    if answer.citations:
+        parts.append(f"<h4>{escape(L['nearest'])}</h4><ul class='related nearest'>")
+        for c in answer.citations:
             first = c.text.split("\n")[0]
             parts.append(f"<li><span class='cite'>{escape(c.citation)}</span><br>"
                          f"<span class='snippet'>{escape(first[:80])}{'…' if len(first) > 80 else ''}</span></li>")
@@ -123,6 +145,8 @@ CSS = """
 .evidence .provision { background: #fffdf5; border-left: 3px solid #c9a227; padding: 8px 12px; }
 .evidence mark.answer-span { background: #ffe58a; padding: 0 2px; }
 .evidence .refusal { font-weight: 600; color: #7a1f1f; font-size: 16px; margin-bottom: 8px; }
+.evidence.off_topic .refusal { color: #4a4a4a; }
+.evidence .reason { margin-bottom: 8px; }
 .evidence ul.related { padding-left: 18px; font-size: 13px; }
 .evidence .snippet { color: #555; }
 .evidence details.english { margin-top: 10px; color: #333; font-size: 14px; }

@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer
-from assistant.intents import clean_question
+from assistant.question import clean_question
 from assistant.conversation import Conversation
 from assistant.errors import BadQuestion
 from assistant.index import build_index, load_index
