@@ -11,6 +11,7 @@ Layout of the index folder (default `index/`):
                              sources zh/en are retrieval passages, zh-sent/en-sent answer sentences
         <encoder>.faiss      inner product on L2-normalised vectors, which equals cosine
         bm25/                bm25s's own files (JSON + .npy, no pickle)
+        vocab.json           the documents' content words; vocab.<encoder>.npy their vectors (bridge.py)
 
 A build is written in full into a new folder; only then does CURRENT point at it. A crash at any
 point leaves the previous build live, and a half-written folder is never read.
@@ -24,6 +25,7 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -32,12 +34,13 @@ import numpy as np
 from .catalog import Catalog
 from .corpus import DEFAULT_CORPUS_DIR, corpus_sha256
 from .errors import IndexError_
+from .bridge import Bridge, write_vocabulary
 from .lexical import BM25Index, add_words
 from .models import Encoder
 from .passages import Passage, clause_passages, clause_sentences, is_heading_only
 from .records import clause_to_dict
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DEFAULT_INDEX_DIR = Path(__file__).resolve().parent.parent / "index"
 EXACT_LIMIT = 50_000  # up to this many vectors exact search is fast enough; above, IVF (see `make_faiss`)
 REBUILD = "run `python -m assistant build` (or `make index`) to rebuild it"
@@ -186,6 +189,11 @@ def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path 
                           "path": getattr(enc, "path", None) if enc_id == "e5" else None})
         add_words(catalog.unit_names)
         BM25Index.build([p.text for p in passages]).save(tmp / "bm25")
+        try:
+            previous = live_folder(index_dir)
+        except IndexError_:  # no earlier build: every term is embedded
+            previous = None
+        write_vocabulary(catalog, encoders, tmp, previous=previous)
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "format_version": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -239,6 +247,15 @@ class LoadedIndex:
     bm25: BM25Index
     passage_clause: np.ndarray  # passage row → clause position in catalog.clauses
     retrieval_rows: np.ndarray  # True for the rows that rank clauses (zh/en passages, not sentences)
+
+    @cached_property
+    def sentence_rows(self) -> np.ndarray:
+        """True for the rows that are single sentences of a clause (zh-sent)."""
+        return np.array([p["source"] == "zh-sent" for p in self.passages], dtype=bool)
+
+    def bridge(self, settings: dict) -> Bridge:
+        """The vocabulary bridge of this build (bridge.py), with the fitted `settings`."""
+        return Bridge.load(self.folder, min_similarity=settings["min_similarity"], per_word=settings["per_word"])
 
 
 def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, english: dict | None = None) -> str | None:
