@@ -38,7 +38,7 @@ def format_clause(c, rec) -> str:
         parts = []
         for label, units in (("牵头", r.lead), ("参与", r.participants), ("负责", r.responsible)):
             if units:
-                parts.append(f"{label}: {'、'.join(u.name + ('等' if u.et_al else '') for u in units)}")
+                parts.append(f"{label}: {'、'.join(u.written for u in units)}")
         lines.append(f"  责任: {'; '.join(parts)}" + (f" ({'，'.join(r.notes)})" if r.notes else ""))
     for t in rec.targets:
         lines.append(f"  {'目标' if t.kind == 'target' else '时限'}: {t.date} {t.indicator} {t.value}{t.qualifier}")

@@ -8,12 +8,25 @@ from .records import Responsibility, Target
 
 
 def units_zh(units) -> str:
-    return "、".join(u.name + ("等" if u.et_al else "") for u in units)
+    return "、".join(u.written for u in units)
+
+
+OTHERS_EN = {"部门": "departments", "单位": "units", "有关部门": "relevant departments"}
+
+
+def unit_en(u) -> str:
+    """'省林业厅等部门' → 'Provincial Forestry Department and other departments'."""
+    g = load_glossary()
+    name = g.agency_english(u.name)
+    if not u.et_al:
+        return name
+    if not u.others:
+        return f"{name} and others"
+    return f"{name} and other {OTHERS_EN.get(u.others) or g.agency_english(u.others)}"
 
 
 def units_en(units) -> str:
-    g = load_glossary()
-    return ", ".join(g.agency_english(u.name) + (" and others" if u.et_al else "") for u in units)
+    return ", ".join(unit_en(u) for u in units)
 
 
 def owners_line(r: Responsibility, *, english: bool, nested: bool = False) -> str:

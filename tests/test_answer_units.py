@@ -13,8 +13,8 @@ def test_owners_line_both_languages(catalog):
     assert owners_line(r, english=False, nested=True) == "省国土资源厅牵头，省环保厅、省林业厅、省住房城乡建设厅参与"
     assert owners_line(r, english=True).startswith("Lead: Provincial Department of Land and Resources; participating:")
     [r41] = catalog.records_of("41-2.7.35").responsibilities
-    assert owners_line(r41, english=False) == "长春市等有关地方政府、省发展改革委"   # no lead is invented
-    assert "Changchun and other relevant local governments" in owners_line(r41, english=True)
+    assert owners_line(r41, english=False) == "长春市政府等有关地方政府、省发展改革委"   # no lead is invented
+    assert "Changchun Municipal Government and other relevant local governments" in owners_line(r41, english=True)
 
 
 def test_target_line(catalog):
