@@ -71,3 +71,15 @@ def test_title_questions(q, title):
     from assistant.intents import DOCFACT_EN, DOCFACT_ZH
     from assistant.glossary import is_english
     assert bool((DOCFACT_EN if is_english(q) else DOCFACT_ZH)["title"].search(q)) is title
+
+
+def test_chat_reply_labels_a_line_from_the_rendering():
+    from assistant.answer import Answer, Citation
+    from ui import UNOFFICIAL, Page
+    english = "Sub-item 5: turning waste into resources. By 2020 the comprehensive straw utilization rate reaches 85%."
+    cit = Citation("40-2.5.5", "吉政发〔2016〕40号", "t", "《t》第二部分", "h", "秸秆", 1.0, None, english)
+    from_rendering = Answer("q", True, "By 2020 the comprehensive straw utilization rate reaches 85%", (cit,), lang="en")
+    assert UNOFFICIAL in Page.reply_text(from_rendering)
+    from_records = Answer("q", True, "Lead: Provincial Agriculture Commission", (cit,), lang="en")
+    assert UNOFFICIAL not in Page.reply_text(from_records)
+    assert UNOFFICIAL not in Page.reply_text(Answer("q", True, "省农委牵头", (cit,), lang="zh"))
