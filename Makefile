@@ -56,6 +56,7 @@ browser-deps:
 axe-deps: $(AXE)
 
 $(AXE): tests/axe/package.json
+	command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; }
 	npm install --prefix tests/axe --no-package-lock --no-audit --no-fund
 	touch $(AXE)
 
