@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .catalog import Catalog
 from .clauses import Clause
 from .glossary import load_glossary
+from .phrasing import OTHERS_EN
 from .records import ClauseRecords, Responsibility, Unit
 
 WORDS_PATH = Path(__file__).resolve().parent / "data" / "fidelity_words.tsv"
@@ -194,9 +196,6 @@ ROLE_LABEL_RE = re.compile(r"^\s*(lead|participating|responsible)\b[^:]*:", re.I
 ROLE_OF_LABEL = {"lead": "lead", "participating": "participants", "responsible": "responsible"}
 INLINE_CUES = {"lead": r"\bled by\b|\blead", "participants": r"together with|in conjunction with|participat",
                "responsible": r"\bresponsible\b"}
-OTHERS_EN = {"部门": "departments", "单位": "units", "有关部门": "relevant departments"}
-
-
 def unit_english(u: Unit) -> str:
     return load_glossary().agency_english(u.name)
 
@@ -277,7 +276,7 @@ def check_rendering(clause: Clause, records: ClauseRecords, english: str | None)
             + check_words(clause.clause_id, clause.text, english))
 
 
-def check_renderings(catalog, renderings: dict[str, str]) -> list[Problem]:
+def check_renderings(catalog: Catalog, renderings: dict[str, str]) -> list[Problem]:
     """Problems with every clause's rendering, and renderings of clauses that do not exist."""
     problems = [p for c in catalog.clauses
                 for p in check_rendering(c, catalog.records_of(c.clause_id), renderings.get(c.clause_id))]
