@@ -268,6 +268,10 @@ def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, engl
     # live.catalog is this corpus parsed by this program (load_index checked the corpus hash)
     if [passage_row(p) for p in all_passages(live.catalog, english=english)] != live.passages:
         return f"the passages this program derives from the corpus differ from those in {live.folder}"
+    with open(live.folder / "clauses.jsonl", encoding="utf-8") as f:
+        if [json.loads(line) for line in f] != [clause_to_dict(c, live.catalog.records_of(c.clause_id))
+                                                for c in live.catalog.clauses]:
+            return f"the clause records this program derives from the corpus differ from those in {live.folder}"
     return None
 
 

@@ -8,12 +8,50 @@ from .records import Responsibility, Target
 
 
 def units_zh(units) -> str:
-    return "、".join(u.name + ("等" if u.et_al else "") for u in units)
+    return "、".join(u.written for u in units)
+
+
+OTHERS_EN = {"部门": "departments", "单位": "units", "有关部门": "relevant departments"}
+
+
+def unit_en(u) -> str:
+    """'省林业厅等部门' → 'Provincial Forestry Department and other departments'."""
+    g = load_glossary()
+    name = g.agency_english(u.name)
+    if not u.et_al:
+        return name
+    if not u.others:
+        return f"{name} and others"
+    return f"{name} and other {OTHERS_EN.get(u.others) or g.agency_english(u.others)}"
 
 
 def units_en(units) -> str:
-    g = load_glossary()
-    return ", ".join(g.agency_english(u.name) + (" and others" if u.et_al else "") for u in units)
+    return ", ".join(unit_en(u) for u in units)
+
+
+def statement_en(r: Responsibility) -> str:
+    """A responsibility parenthetical as a rendering gives it, in its place: '(Lead: …; participating: …)',
+    '(Responsible: …; relevant local governments)'. assistant/fidelity.py checks renderings against it."""
+    label = "Responsible"
+    if any("分别负责" in n or "按职责分工" in n for n in r.notes):
+        label += ", each according to its division of duties"
+    if "下同" in r.notes:
+        label += ", the same below"
+    parts = []
+    if r.lead:
+        parts.append(f"Lead: {units_en(r.lead)}")
+    if r.participants:
+        parts.append(f"participating: {units_en(r.participants)}")
+    if r.responsible:
+        # 省林业厅、省财政厅等,有关地方政府: departments and local governments stay apart, as the comma keeps them
+        groups, prev = [], None
+        for u in r.responsible:
+            if prev is None or u.local_gov != prev:
+                groups.append([])
+            groups[-1].append(u)
+            prev = u.local_gov
+        parts.append(f"{label}: " + "; ".join(units_en(g) for g in groups))
+    return "(" + "; ".join(parts) + ")"
 
 
 def owners_line(r: Responsibility, *, english: bool, nested: bool = False) -> str:

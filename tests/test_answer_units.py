@@ -13,8 +13,8 @@ def test_owners_line_both_languages(catalog):
     assert owners_line(r, english=False, nested=True) == "省国土资源厅牵头，省环保厅、省林业厅、省住房城乡建设厅参与"
     assert owners_line(r, english=True).startswith("Lead: Provincial Department of Land and Resources; participating:")
     [r41] = catalog.records_of("41-2.7.35").responsibilities
-    assert owners_line(r41, english=False) == "长春市等有关地方政府、省发展改革委"   # no lead is invented
-    assert "Changchun and other relevant local governments" in owners_line(r41, english=True)
+    assert owners_line(r41, english=False) == "长春市政府等有关地方政府、省发展改革委"   # no lead is invented
+    assert "Changchun Municipal Government and other relevant local governments" in owners_line(r41, english=True)
 
 
 def test_target_line(catalog):
@@ -76,3 +76,15 @@ def test_targets_table_and_csv(catalog):
                                       ("What is the leading group called?", False), ("41号文的文号？", False)])
 def test_title_questions(q, title):
     assert ("title" in parse(q).asks) is title
+
+
+def test_chat_reply_labels_a_line_from_the_rendering():
+    from assistant.answer import Answer, Citation
+    from ui import UNOFFICIAL, Page
+    english = "Sub-item 5: turning waste into resources. By 2020 the comprehensive straw utilization rate reaches 85%."
+    cit = Citation("40-2.5.5", "吉政发〔2016〕40号", "t", "《t》第二部分", "h", "秸秆", 1.0, None, english)
+    from_rendering = Answer("q", True, "By 2020 the comprehensive straw utilization rate reaches 85%", (cit,), lang="en")
+    assert UNOFFICIAL in Page.reply_text(from_rendering)
+    from_records = Answer("q", True, "Lead: Provincial Agriculture Commission", (cit,), lang="en")
+    assert UNOFFICIAL not in Page.reply_text(from_records)
+    assert UNOFFICIAL not in Page.reply_text(Answer("q", True, "省农委牵头", (cit,), lang="zh"))
