@@ -17,9 +17,12 @@ from typing import Callable
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from gradio.route_utils import FnIndexInferError
+from starlette.routing import Mount
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .serve_guard import Guard, Limits, TrustedProxies, UploadRule
+from .serve_guard import QUESTION_ROUTE, Guard, Limits, TrustedProxies, UploadRule
 from .serve_headers import SecurityHeaders
 
 HEADER_SECONDS, HEADER_BYTES, KEEP_ALIVE_SECONDS = 10.0, 16 * 1024, 5
@@ -111,6 +114,15 @@ def queued_per_client(demo: gr.Blocks) -> Callable[[str], int]:
     return count
 
 
+async def no_such_event(request, exc: Exception):
+    """Gradio looks up a client's fn_index / api_name without catching a miss (KeyError, FnIndexInferError:
+    a 500 and a traceback per request); on the question routes that is the client's error."""
+    if not QUESTION_ROUTE.match(request.url.path):
+        raise exc
+    return JSONResponse({"detail": f"This page has no such event or endpoint ({exc}); its API endpoint is /ask."},
+                        status_code=404)
+
+
 def public_app(demo: gr.Blocks, *, css: str = "", theme=None, limits: Limits = Limits(),
                trusted_proxies: tuple[str, ...] = (), uploads: UploadRule | None = None,
                frame_ancestors: tuple[str, ...] = ()):
@@ -122,6 +134,9 @@ def public_app(demo: gr.Blocks, *, css: str = "", theme=None, limits: Limits = L
     gr.mount_gradio_app(api, demo, path="/", css=css, theme=theme, footer_links=[], show_error=False,
                         max_file_size=uploads.max_bytes if uploads else 0, run_history=False,
                         enable_monitoring=False, pwa=False, ssr_mode=False, mcp_server=False)
+    page = next(r.app for r in api.routes if isinstance(r, Mount))
+    for error in (KeyError, FnIndexInferError):
+        page.add_exception_handler(error, no_such_event)
     guarded = Guard(api, limits=limits, trusted=TrustedProxies(trusted_proxies), uploads=uploads,
                     queued=queued_per_client(demo))
     return SecurityHeaders(guarded, frame_ancestors=frame_ancestors)

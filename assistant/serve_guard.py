@@ -28,9 +28,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-# Routes that put a question (or another page event) into the queue, and routes that write files.
+# Routes that put a question (or another page event) into the queue, and routes that take files (the page itself
+# uses none: it has no upload control, no microphone and no component with server functions).
 QUESTION_ROUTE = re.compile(r"^/gradio_api/(?:queue/join|call/(?:v2/)?[^/]+|run/[^/]+|api/[^/]+)/?$")
-UPLOAD_ROUTE = re.compile(r"^/gradio_api/(?:upload|process_recording)/?$")
+UPLOAD_ROUTE = re.compile(r"^/gradio_api/(?:upload|process_recording|component_server)/?$")
 MAX_TRACKED_CLIENTS = 10_000   # per-minute buckets kept; the oldest are forgotten past this
 log = logging.getLogger("uvicorn.error")
 
@@ -168,7 +169,7 @@ class Guard:
         path, L = scope["path"], self.limits
         if UPLOAD_ROUTE.match(path):
             if self.uploads is None:
-                return 403, "This page accepts no uploads.", None
+                return 403, "This page accepts no uploads (no route that takes files is open).", None
             auth = _header(scope, b"authorization") or ""
             if not hmac.compare_digest(auth.encode(), f"Bearer {self.uploads.token}".encode()):
                 return 401, "Uploads need the administrator's token (Authorization: Bearer …).", None
@@ -211,7 +212,7 @@ class Guard:
         check_names = UPLOAD_ROUTE.match(path) and self.uploads is not None
         names = FileNames(self.uploads.suffixes) if check_names else None
         deadline = asyncio.get_running_loop().time() + self.limits.body_seconds
-        state = {"received": 0, "done": False, "started": False, "refused": False}
+        state = {"received": 0, "done": False, "started": False, "refused": False, "finished": False}
 
         async def refuse(status: int, message: str) -> dict:
             if not state["started"]:
@@ -244,6 +245,7 @@ class Guard:
             if state["refused"]:
                 return   # the app answering a body we cut off: the client has our answer already
             state["started"] = True
+            state["finished"] = message["type"] == "http.response.body" and not message.get("more_body", False)
             await send(message)
 
         try:
@@ -256,6 +258,8 @@ class Guard:
                 # a client error found after a stream had started (Gradio's answer to an unknown event id):
                 # the client has it in the stream; one line here instead of a traceback per request
                 log.info("%s %s: %s after the response started", scope["method"], path, cause)
+                if not state["finished"]:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return
             raise
 
