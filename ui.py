@@ -239,7 +239,9 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
                     evidence_html(last, lg), page.footer(lg), document_html(page.catalog, key, lg))
         lang.change(switch_language, inputs=[lang, agency, answers, doc_pick],
                     outputs=relabel_outputs + [resp, clause_ids, evidence, footer, doc_view], **private)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, status_update_rate=STATUS_EVERY)
+    # api_open=False: /gradio_api/run/ask would otherwise run the handler outside the queue and its limits
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, status_update_rate=STATUS_EVERY,
+               api_open=False)
     return demo
 
 
