@@ -32,6 +32,9 @@ from typing import Callable, Iterable
 # uses none: it has no upload control, no microphone and no component with server functions).
 QUESTION_ROUTE = re.compile(r"^/gradio_api/(?:queue/join|call/(?:v2/)?[^/]+|run/[^/]+|api/[^/]+)/?$")
 UPLOAD_ROUTE = re.compile(r"^/gradio_api/(?:upload|process_recording|component_server)/?$")
+# The page's static files: quick to serve, and a page load asks for ~90 of them (Chromium fetches 6 at a time
+# per host, shared by every tab of a browser), so they are not counted as requests in flight.
+STATIC_ROUTE = re.compile(r"^/(?:assets|static|svelte)/|^/(?:theme\.css|favicon\.ico|manifest\.json)$")
 MAX_TRACKED_CLIENTS = 10_000   # per-minute buckets kept; the oldest are forgotten past this
 log = logging.getLogger("uvicorn.error")
 
@@ -52,7 +55,7 @@ class Limits:
     question_bytes: int = 256 * 1024   # a question of 500 characters plus the conversation the page sends back
     other_bytes: int = 16 * 1024       # every other route: page events, cancel, heartbeat…
     body_seconds: float = 10.0         # a body that takes longer to arrive is refused (slow clients)
-    in_flight: int = 32                # open requests per client (a browser tab holds ≤ 8, measured)
+    in_flight: int = 32                # open requests per client, static files aside (a browser holds ≤ 6)
     queued: int = 4                    # questions per client waiting or running in the page's queue (of 64)
     per_minute: int = 60               # questions per client a minute, bursts up to the same number
 
@@ -156,6 +159,8 @@ class Guard:
         refusal = self.refusal(scope, client)
         if refusal:
             return await respond(send, *refusal[:2], retry_after=refusal[2])
+        if scope["method"] in ("GET", "HEAD") and STATIC_ROUTE.match(scope["path"]):
+            return await self.bounded(scope, receive, send)
         self.in_flight[client] = self.in_flight.get(client, 0) + 1
         try:
             await self.bounded(scope, receive, send)
@@ -173,7 +178,8 @@ class Guard:
             auth = _header(scope, b"authorization") or ""
             if not hmac.compare_digest(auth.encode(), f"Bearer {self.uploads.token}".encode()):
                 return 401, "Uploads need the administrator's token (Authorization: Bearer …).", None
-        if L.in_flight and self.in_flight.get(client, 0) >= L.in_flight:
+        static = scope["method"] in ("GET", "HEAD") and STATIC_ROUTE.match(path)
+        if L.in_flight and not static and self.in_flight.get(client, 0) >= L.in_flight:
             return 429, (f"Too many requests open from your address ({L.in_flight} at most); "
                          "wait for them to finish and try again."), 1
         if scope["method"] == "POST" and QUESTION_ROUTE.match(path):

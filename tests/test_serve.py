@@ -208,7 +208,7 @@ def test_requests_in_flight_per_client():
     async def run():
         results = []
 
-        async def one(client):
+        async def one(client, path):
             sent = []
 
             async def receive():
@@ -216,14 +216,17 @@ def test_requests_in_flight_per_client():
 
             async def send(m):
                 sent.append(m)
-            await g(scope("/x", method="GET", client=client), receive, send)
-            results.append((client, sent[0]["status"]))
-        tasks = [asyncio.create_task(one("10.0.0.1")) for _ in range(3)] + [asyncio.create_task(one("10.0.0.2"))]
+            await g(scope(path, method="GET", client=client), receive, send)
+            results.append((client, path, sent[0]["status"]))
+        tasks = [asyncio.create_task(one("10.0.0.1", path)) for path in ("/x", "/x", "/x", "/assets/a.js")]
+        tasks.append(asyncio.create_task(one("10.0.0.2", "/x")))
         await asyncio.sleep(0.05)
         gate.set()
         await asyncio.gather(*tasks)
         return sorted(results)
-    assert asyncio.run(run()) == [("10.0.0.1", 200), ("10.0.0.1", 200), ("10.0.0.1", 429), ("10.0.0.2", 200)]
+    # two open for 10.0.0.1, the third refused; a static file is not counted, another client has its own
+    assert asyncio.run(run()) == [("10.0.0.1", "/assets/a.js", 200), ("10.0.0.1", "/x", 200),
+                                  ("10.0.0.1", "/x", 200), ("10.0.0.1", "/x", 429), ("10.0.0.2", "/x", 200)]
     assert g.in_flight == {}
 
 
@@ -237,6 +240,24 @@ def test_limits_of_zero_turn_per_client_limits_off():
 def test_bad_limits_are_refused_with_the_rule(bad, message):
     with pytest.raises(ValueError, match=message):
         Limits(**bad)
+
+
+def test_the_longest_conversation_the_page_keeps_fits_the_question_limit(catalog):
+    """The page sends its conversation back with every question (Gradio's message format, as Chromium sends it):
+    KEEP_EXCHANGES exchanges of the longest question (500 characters, each escaped to 12 bytes) and the longest
+    reply (the longest clause and citation, each character escaped to 6 bytes) still fit Limits.question_bytes."""
+    from assistant.answer import MAX_QUESTION_CHARS
+    from ui import KEEP_EXCHANGES
+    question = "\U0001F600" * MAX_QUESTION_CHARS
+    reply = max((c.text for c in catalog.clauses), key=len) + "\n\n—— " + max((c.citation for c in catalog.clauses),
+                                                                              key=len)
+
+    def message(role, text):
+        return {"role": role, "metadata": None, "content": [{"text": text, "type": "text"}], "options": None}
+    chat = [m for _ in range(KEEP_EXCHANGES) for m in (message("user", question), message("assistant", reply))]
+    body = json.dumps({"data": [question, chat, None, "en", "all"], "fn_index": 1, "trigger_id": 15,
+                       "session_hash": "9nrvs95119c"}).encode()
+    assert len(body) <= Limits().question_bytes, len(body)
 
 
 # ---- the client's address --------------------------------------------------------------------------------
