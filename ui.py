@@ -33,7 +33,7 @@ from assistant.tables import agency_rows, target_rows, to_csv
 # Gradio's default ("auto") writes to every waiting visitor each time any request ends, O(waiting²).
 CONCURRENCY, QUEUE_SIZE, STATUS_EVERY = 2, 64, 1.0
 # The conversation the page shows (and sends back with every question) keeps the last 20 exchanges: the request
-# then stays under the guard's limit for questions (Limits.question_bytes; tests/test_hostile.py checks the worst case).
+# then stays under the guard's limit for questions (Limits.question_bytes; tests/test_serve.py checks the worst case).
 KEEP_EXCHANGES = 20
 EXAMPLES = [
     "矿山土壤生态环境恢复治理由哪个部门牵头？", "秸秆综合利用率的目标是多少？", "Which agency leads mine restoration?",
