@@ -234,7 +234,8 @@ class Guard:
             try:
                 message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
             except asyncio.TimeoutError:
-                return await refuse(408, f"The request body did not arrive within {self.limits.body_seconds:g} s.")
+                return await refuse(408, f"The request body did not arrive within {self.limits.body_seconds:g} s; "
+                                             "send the whole request at once.")
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 state["received"] += len(chunk)
