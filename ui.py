@@ -1,9 +1,10 @@
 """The Gradio page: ask in Chinese or English, see the provision highlighted and cited, copy the citation,
 browse responsibilities, targets and the documents.
 
-    python ui.py [--host 127.0.0.1] [--port 7860] [--index index/]
+    python ui.py [--host 127.0.0.1] [--port 7860] [--index index/] [--trusted-proxy ADDR]
 
-Handlers are plain functions over the answer API (tested directly); the page only wires them up.
+Handlers are plain functions over the answer API (tested directly); the page only wires them up. It is served
+by assistant/serve.py: no uploads, bounded requests, a fair share per client, security headers.
 """
 from __future__ import annotations
 
@@ -23,12 +24,17 @@ from assistant.corpus import DEFAULT_CORPUS_DIR
 from assistant.errors import AssistantError, BadQuestion
 from assistant.index import DEFAULT_INDEX_DIR
 from assistant.render import CSS, LABELS, PAGE_HEAD, PAGE_JS, copy_text, document_html, evidence_html
+from assistant.serve import public_app, serve
+from assistant.serve_guard import Limits
 from assistant.tables import agency_rows, target_rows, to_csv
 
 # 2 handlers at once on a 2-core machine; excess visitors wait in a bounded queue (measured: README).
 # Waiting visitors get their queue position every STATUS_EVERY s, not after every finished request:
 # Gradio's default ("auto") writes to every waiting visitor each time any request ends, O(waiting²).
 CONCURRENCY, QUEUE_SIZE, STATUS_EVERY = 2, 64, 1.0
+# The conversation the page shows (and sends back with every question) keeps the last 20 exchanges: the request
+# then stays under the guard's limit for questions (Limits.question_bytes; tests/test_serve.py checks the worst case).
+KEEP_EXCHANGES = 20
 EXAMPLES = [
     "矿山土壤生态环境恢复治理由哪个部门牵头？", "秸秆综合利用率的目标是多少？", "Which agency leads mine restoration?",
     "What is the straw target?", "生态环境损害赔偿权利人是谁？", "省财政厅牵头哪些工作？", "41号文第17条",
@@ -71,7 +77,8 @@ class Page:
         except BadQuestion as e:
             raise gr.Error(str(e)) from None
         reply = self.reply_text(a)
-        chat = list(chat or []) + [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+        chat = list(chat or [])[-2 * (KEEP_EXCHANGES - 1):] + [{"role": "user", "content": question},
+                                                               {"role": "assistant", "content": reply}]
         # the session keeps only the last answer: all a follow-up needs, and Gradio copies the state per request
         return chat, conv.history[-1:], evidence_html(a, lang), (copy_text(a.citations[0]) if a.found and a.citations
                                                                   else ""), ""
@@ -255,7 +262,9 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
                     evidence_html(last, lg), page.footer(lg), document_html(page.catalog, key, lg))
         lang.change(switch_language, inputs=[lang, agency, answers, doc_pick],
                     outputs=relabel_outputs + [resp, clause_ids, evidence, footer, doc_view], **private)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, status_update_rate=STATUS_EVERY)
+    # api_open=False: /gradio_api/run/ask would otherwise run the handler outside the queue and its limits
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, status_update_rate=STATUS_EVERY,
+               api_open=False)
     return demo
 
 
@@ -273,6 +282,14 @@ def main() -> None:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--index", type=Path, default=None, help="index folder (default index/)")
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default corpus/)")
+    p.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDR",
+                   help="a reverse proxy (address or network) whose X-Forwarded-For names the client; repeatable. "
+                        "Without it the client is the TCP peer and X-Forwarded-For is ignored")
+    d = Limits()
+    for name, help_ in (("in_flight", "open requests"), ("queued", "questions waiting or running"),
+                        ("per_minute", "questions a minute")):
+        p.add_argument(f"--client-{name.replace('_', '-')}", type=int, default=getattr(d, name), metavar="N",
+                       help=f"{help_} per client address (default {getattr(d, name)}; 0: no limit)")
     args = p.parse_args()
     if args.index is None and args.corpus is None:
         demo = __getattr__("demo")
@@ -283,8 +300,11 @@ def main() -> None:
     # out of the collector's sight, its full passes under load take ~25 ms instead of ~170 ms (measured)
     gc.collect()
     gc.freeze()
-    demo.launch(server_name=args.host, server_port=args.port, css=CSS, js=PAGE_JS, head=PAGE_HEAD, footer_links=[],
-                show_error=False, theme=theme())
+    limits = Limits(in_flight=args.client_in_flight, queued=args.client_queued, per_minute=args.client_per_minute)
+    app = public_app(demo, css=CSS, js=PAGE_JS, head=PAGE_HEAD, theme=theme(), limits=limits,
+                     trusted_proxies=tuple(args.trusted_proxy))
+    print(f"Serving http://{args.host}:{args.port}/", flush=True)
+    serve(app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

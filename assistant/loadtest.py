@@ -2,7 +2,9 @@
 
     python -m assistant.loadtest [--clients 50] [--seconds 60] [--think 0] [--burst 104] [--url http://127.0.0.1:PORT/]
 
-Without --url it starts `ui.py` itself on a free loopback port (and stops it after). Phase 1: N clients
+Without --url it starts `ui.py` itself on a free loopback port (and stops it after), with the per-client limits
+off: its clients all come from 127.0.0.1, where real visitors have an address each (a server started by hand
+for --url needs `--client-in-flight 0 --client-queued 0 --client-per-minute 0` too). Phase 1: N clients
 in closed loop for S seconds, each asking dev questions; requests, errors, p50/p95 latency and the
 server's memory before and after. Phase 2: a burst of more simultaneous requests than the queue holds;
 the excess must get Gradio's "queue is full, try again" answer and no server error, and service must be
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").open(encoding="utf-8")]
 BUSY_WORDS = ("queue is full", "too many", "busy", "try again")
 BURST_QUESTION = "秸秆综合利用率的目标是多少？"
+NO_CLIENT_LIMITS = ("--client-in-flight", "0", "--client-queued", "0", "--client-per-minute", "0")
 
 
 def _free_port() -> int:
@@ -53,14 +56,16 @@ def _cpu_s(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(index: Path | None, *extra: str, timeout: float = 180) -> tuple[subprocess.Popen, str]:
-    """Start `ui.py` on a free loopback port; return the process and its URL once it serves."""
+def start_server(index: Path | None, *extra: str, timeout: float = 180,
+                 env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `ui.py` on a free loopback port (`env`: its environment); return the process and its URL once it
+    serves."""
     port = _free_port()
     cmd = [sys.executable, "ui.py", "--host", "127.0.0.1", "--port", str(port), *extra]
     if index:
         cmd += ["--index", str(index)]
     log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -199,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600 or not 0 <= args.think <= 60:
         raise SystemExit("clients must be 1–200, seconds 1–600 and think 0–60")
     try:
-        proc, url = (None, args.url) if args.url else start_server(args.index)
+        proc, url = (None, args.url) if args.url else start_server(args.index, *NO_CLIENT_LIMITS)
     except RuntimeError as e:
         raise SystemExit(f"{e}\nIs the index built? (make index)") from None
     pid = proc.pid if proc else None

@@ -137,6 +137,15 @@ def test_page_handler_rejects_with_a_message_and_changes_nothing(page, q):
         page.respond(q, [{"role": "user", "content": "kept"}], [], "zh", "all")
 
 
+def test_page_handler_keeps_the_last_exchanges_only(page):
+    """The conversation goes back to the server with every question: it is kept within the request limit."""
+    from ui import KEEP_EXCHANGES
+    old = [{"role": r, "content": f"{r} {i}"} for i in range(KEEP_EXCHANGES + 5) for r in ("user", "assistant")]
+    chat, *_ = page.respond("秸秆综合利用率的目标是多少？", old, [], "zh", "all")
+    assert len(chat) == 2 * KEEP_EXCHANGES and chat[0] == old[-2 * (KEEP_EXCHANGES - 1)]
+    assert chat[-2]["content"] == "秸秆综合利用率的目标是多少？"
+
+
 def test_page_handler_keeps_the_conversation(page):
     chat, answers, *_ = page.respond("41号文第17条", [], [], "en", "all")
     chat, answers, evidence, quote, _ = page.respond("这条的原文", chat, answers, "zh", "all")
