@@ -88,3 +88,18 @@ def test_chat_reply_labels_a_line_from_the_rendering():
     from_records = Answer("q", True, "Lead: Provincial Agriculture Commission", (cit,), lang="en")
     assert UNOFFICIAL not in Page.reply_text(from_records)
     assert UNOFFICIAL not in Page.reply_text(Answer("q", True, "省农委牵头", (cit,), lang="zh"))
+
+
+def test_the_page_tells_the_three_outcomes_apart(catalog):
+    from assistant.render import evidence_html
+    from assistant.response import Answer, Citation
+    cit = Citation.of(catalog.by_id["40-2.7.2"])
+    answered = evidence_html(Answer("q", True, "省环保厅牵头", (cit,)), "zh")
+    not_stated = evidence_html(Answer("q", False, "文件中未涉及：…辽宁", (cit,), reason="最接近的条款未涉及辽宁",
+                                      kind="not_stated"), "zh")
+    off_topic = evidence_html(Answer("q", False, "文件中未涉及：…", (), reason="这些文件中没有与该问题相关的条款",
+                                     kind="off_topic"), "en")
+    assert "data-outcome" not in answered and cit.citation in answered
+    assert "data-outcome='not_stated'" in not_stated and "辽宁" in not_stated and "最接近的条款（不作为答案）" in not_stated
+    assert "data-outcome='off_topic'" in off_topic and "Not about these documents" in off_topic
+    assert "Nearest provisions" not in off_topic
