@@ -74,6 +74,18 @@ def zscore(s: np.ndarray) -> np.ndarray:
 FUSIONS = {"z": zscore, "rrf": rrf}
 
 
+EN_WORD = re.compile(r"[a-z][a-z-]{3,}")
+
+
+def english_phrases(question: str, zh_terms: list[str], glossary) -> list[str]:
+    """The content words of an English question and their adjacent pairs ("bonded zone", "borrow abroad"),
+    for the bridge to the documents' Chinese terms; words the glossary already translated are left out."""
+    from .lexical import STOPWORDS
+    covered = {w for zh in zh_terms for w in glossary.to_english(zh).lower().split()} if zh_terms else set()
+    words = [w for w in EN_WORD.findall(question.lower()) if w not in STOPWORDS and w not in covered]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
 class Retriever:
     def __init__(self, index: LoadedIndex, encoders: dict[str, Encoder], *, fusion: str = "z"):
         missing = set(index.faiss) - set(encoders)
@@ -84,6 +96,7 @@ class Retriever:
         self.fuse = FUSIONS[fusion]
         self.fusion = load_fusion()
         self.bridge = index.bridge(self.fusion["bridge"])
+        self.bridge_en = index.bridge(self.fusion["bridge_en"])
         self.index = index
         self.encoders = encoders
         self.glossary = load_glossary()
@@ -165,9 +178,11 @@ class Retriever:
         vectors = {enc_id: self.encoders[enc_id].encode_queries([texts[enc_id]]) for enc_id in rest}
         tokens = tokenize(topic) + zh_terms
         bm25 = self.index.bm25.scores(tokens)
-        unknown = [] if english else [w for w, _ in content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
+        unknown = english_phrases(question, zh_terms, self.glossary) if english else \
+            [w for w, _ in content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
         if unknown and self.bridge is not None:
-            near = [t for t in self.bridge.near_terms(unknown, self.encoders) if t not in tokens]
+            bridge = self.bridge_en if english else self.bridge
+            near = [t for t in bridge.near_terms(unknown, self.encoders) if t not in tokens]
             if near:
                 bm25 = bm25 + self.fusion["bridge"]["weight"] * self.index.bm25.scores(near)
         vectors[first] = pending.result()
