@@ -23,7 +23,7 @@ from assistant.conversation import Conversation
 from assistant.corpus import DEFAULT_CORPUS_DIR
 from assistant.errors import AssistantError, BadQuestion
 from assistant.index import DEFAULT_INDEX_DIR
-from assistant.render import CSS, LABELS, PAGE_HEAD, PAGE_JS, copy_text, document_html, evidence_html
+from assistant.render import CSS, LABELS, PAGE_JS, copy_text, document_html, evidence_html
 from assistant.serve import public_app, serve
 from assistant.serve_guard import Limits
 from assistant.tables import agency_rows, target_rows, to_csv
@@ -301,7 +301,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()
     limits = Limits(in_flight=args.client_in_flight, queued=args.client_queued, per_minute=args.client_per_minute)
-    app = public_app(demo, css=CSS, js=PAGE_JS, head=PAGE_HEAD, theme=theme(), limits=limits,
+    app = public_app(demo, css=CSS, js=PAGE_JS, theme=theme(), limits=limits,
                      trusted_proxies=tuple(args.trusted_proxy))
     print(f"Serving http://{args.host}:{args.port}/", flush=True)
     serve(app, host=args.host, port=args.port)

@@ -41,7 +41,7 @@ class Conversation:
         last = self.history[-1] if self.history else None
         context = last if last is not None and last.found and last.citations and last.kind != "reverse" else None
         context_doc = context.citations[0].clause_id.split("-")[0] if context else None
-        specific = self.answerer.retriever.is_specific(q.text)
+        specific = bool(q.subject) and self.answerer.retriever.is_specific(q.subject)
         cites = lookup.cited_clause(q, self.answerer.ctx, context_doc=context_doc) is not None
         if context is not None and is_short(q) and not cites and (q.points_back or not specific):
             if q.points_back and specific:  # 矿山治理呢？ — a new topic, asked as the last question was

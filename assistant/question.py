@@ -100,6 +100,18 @@ class Question:
     def docfacts(self) -> list[str]:
         return [k for k in DOCFACTS if k in self.asks]
 
+    @property
+    def subject(self) -> str:
+        """What the question names besides what it asks for and how it points back: "矿山治理" of
+        "矿山治理呢？", nothing of "and who takes part?"."""
+        lex = lexicon()
+        rest = lex.points_back[self.lang].sub(" ", self.text)
+        for rx in lex.asks.values():
+            rest = rx[self.lang].sub(" ", rest)
+        if not self.english:
+            rest = lex.intent_zh.sub(" ", rest)
+        return re.sub(r"[\s\W]+", " ", rest).strip()
+
     def with_asks(self, asks) -> "Question":
         """The same question asking, besides, what `asks` names (a follow-up in the frame of the last one)."""
         extra = tuple(a for a in asks if a not in self.asks and a not in DOCFACTS)

@@ -198,5 +198,3 @@ PAGE_JS = """
   mark();
 }
 """
-# before any script of the page runs: the page opens in Chinese
-PAGE_HEAD = "<script>document.documentElement.lang = 'zh-CN';</script>"

@@ -152,9 +152,10 @@ def test_the_page_runs_under_a_policy_that_blocks_injected_scripts(page):
 
 
 def test_refusal_shows_as_refusal(page):
-    ask(page, "长春地铁票价怎么定的？")
-    assert "文件中未涉及" in last_reply(page)
-    assert "最接近的条款" in page.locator("#evidence").inner_text()
+    ask(page, "辽宁省对搞土壤修复的企业有什么扶持政策？")
+    assert "文件中未涉及" in last_reply(page) and "辽宁" in last_reply(page)
+    evidence = page.locator("#evidence").inner_text()
+    assert "这些文件没有规定" in evidence and "最接近的条款" in evidence
 
 
 def test_tabs_load_real_rows(page):

@@ -156,8 +156,9 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
             line, kind = _not_stated_line("owners", q), "who"
     if line is None and q.asking("figure", "when"):
         want_deadline = q.asking("when") and not q.asking("figure")
+        # the target answered last time stays the subject; its date answers "by when" too
         in_focus = [t for t in rec.targets if focus and focus[0] <= t.start - c.start < focus[1]
-                    and (t.kind == "deadline") == want_deadline]
+                    and (want_deadline or t.kind == "target")]
         t = in_focus[0] if in_focus else best_target(rec.targets, q, ctx, want_deadline=want_deadline)
         if t is not None:  # a target's date answers "by when" too
             target = t
