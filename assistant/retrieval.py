@@ -11,7 +11,7 @@ BM25 query and to the e5 query.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -22,6 +22,7 @@ from .glossary import is_english, load_glossary
 from .index import LoadedIndex
 from .lexical import content_words, tokenize
 from .models import Encoder
+from .runtime import encode_pool
 
 RRF_K = 60
 # Words that say what kind of answer is wanted (who leads, how many), not what the question is about.
@@ -73,7 +74,8 @@ def topic_of(question: str) -> str:
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, encoders: dict[str, Encoder], *, fusion: str = "z"):
+    def __init__(self, index: LoadedIndex, encoders: dict[str, Encoder], *, fusion: str = "z",
+                 executor: Executor | None = None):
         missing = set(index.faiss) - set(encoders)
         if missing:
             raise ValueError(f"no encoder given for index signal(s) {sorted(missing)}")
@@ -86,8 +88,9 @@ class Retriever:
         self.n_clauses = len(index.catalog.clauses)
         # the first encoder (e5 through onnxruntime, which runs without holding the GIL) works in a
         # helper thread while the asking thread runs the others and BM25: a question waits for the
-        # slowest signal, not for their sum. Two helpers: the page answers two visitors at once.
-        self._helpers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
+        # slowest signal, not for their sum. The helpers are the process's one encode pool, sized from the
+        # serving concurrency (runtime.start), shared by every Retriever; `executor` replaces it.
+        self._helpers = executor or encode_pool()
 
     def _clause_max(self, passage_scores: np.ndarray) -> np.ndarray:
         out = np.full(self.n_clauses, -np.inf, dtype=np.float32)
