@@ -17,7 +17,10 @@ from assistant.index import DEFAULT_INDEX_DIR  # noqa: E402
 
 
 def main(paths):
-    qs = [json.loads(line) for p in paths for line in open(p, encoding="utf-8") if line.strip()]
+    qs = []
+    for p in paths:
+        with open(p, encoding="utf-8") as f:
+            qs += [json.loads(line) for line in f if line.strip()]
     ans = load_answerer(DEFAULT_INDEX_DIR, corpus_dir=DEFAULT_CORPUS_DIR)
     rows = []
     for q in qs:
