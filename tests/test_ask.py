@@ -114,3 +114,27 @@ def test_conversation_follow_ups(answerer):
     assert "by 2020" in a.answer and a.citations[0].clause_id == "40-2.5.5"
     a = conv.ask("长春地铁票价怎么定的？")       # specific words of its own: not a follow-up
     assert not a.found
+
+
+def test_200_threads_asking_at_once_get_the_answers_of_one_thread(answerer):
+    """Real models: e5 in the shared pool, USE under one BLAS thread, BM25 and coverage through jieba."""
+    import threading
+    qs = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+          if line.strip()][:20]
+    alone = {q: answerer.ask(q).to_dict() for q in qs}
+    n = 200
+    start = threading.Barrier(n)
+    got: list = [None] * n
+
+    def ask(i):
+        start.wait()
+        got[i] = (qs[i % len(qs)], answerer.ask(qs[i % len(qs)]).to_dict())
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert all(g is not None for g in got), "a thread did not finish"
+    differ = [q for q, d in got if d != alone[q]]
+    assert not differ, f"{len(differ)} of {n} answers differ from one thread's, e.g. {differ[0]!r}"
