@@ -72,7 +72,7 @@ def test_unnumbered_paragraphs_are_clauses(catalog):
 @pytest.mark.parametrize("form, cid", [
     ("40号 二(五)5", "40-2.5.5"), ("40号 二(三)", "40-2.3"), ("41号 第17条", "41-2.4.17"),
     ("吉政发〔2016〕40号第二部分第（三）项", "40-2.3"), ("42号 三(四)", "42-3.4"),
-    ("41号文第64条", "41-3.10.64"), ("40-2.5.5", "40-2.5.5"),
+    ("41号文第64条", "41-3.10.64"), ("40-2.5.5", "40-2.5.5"), ("41号 第1条", "41-1.1.1"), ("41号文第4条", "41-1.1.4"),
 ])
 def test_lookup_by_citation_form(catalog, form, cid):
     assert catalog.find(form).clause_id == cid
