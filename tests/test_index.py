@@ -61,7 +61,9 @@ def test_save_load_search_roundtrip(built):
 def test_faiss_equals_bruteforce(built):
     index_dir, folder, enc = built
     ix = load_index(index_dir)
-    vecs = ix.faiss["e5"].reconstruct_n(0, ix.faiss["e5"].ntotal)
+    # brute force over the passages embedded afresh: row i of the index must be passage i
+    vecs = enc["e5"].encode_passages([p["text"] for p in ix.passages])
+    assert np.allclose(ix.faiss["e5"].reconstruct_n(0, ix.faiss["e5"].ntotal), vecs, atol=1e-6)
     q = enc["e5"].encode_queries(["矿山土壤生态环境恢复治理"])
     scores, rows = ix.faiss["e5"].search(q, 10)
     exact = vecs @ q[0]
