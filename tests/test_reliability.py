@@ -61,8 +61,10 @@ def _consistent(answerer, q, a):
     top = catalog.records_of(a.citations[0].clause_id)
     if a.kind == "who":      # an owners line comes from a clause that names owners
         assert a.found and top.responsibilities
-    if a.kind in ("target", "deadline"):  # a target line comes from a clause that sets one of that kind
-        assert a.found and any(t.kind == a.kind for t in top.targets)
+    if a.kind in ("target", "deadline"):  # a target line quotes a record of that kind: its sentence is the span
+        c = catalog.by_id[a.citations[0].clause_id]
+        assert a.found and any(t.kind == a.kind and (t.start - c.start, t.end - c.start) == a.citations[0].span
+                               for t in top.targets), (q, a.kind, a.citations[0].span)
     if a.kind == "document":  # document facts are quoted from the notice (or the preamble it implements)
         assert a.citations[0].clause_id.endswith(("-notice", "-preamble"))
     if a.kind == "reverse" and a.found:  # each provision listed names the agency asked about
@@ -129,6 +131,20 @@ def test_generated_questions_naming_a_measure_cite_it(answerer, catalog, case):
         assert a.found and a.citations[0].clause_id == measure.clause_id, (q, a.citations[0].clause_id)
     elif doc in ("40", "41", "42") and a.found:  # no such measure: an answer still comes from that document
         assert a.citations[0].clause_id.startswith(f"{doc}-"), (q, a.citations[0].clause_id)
+
+
+CITED_LEVELS = ("part", "item", "subitem", "subsubitem", "measure")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), noise=NOISE, ask=st.sampled_from(ZH_ASKS))
+def test_generated_questions_citing_a_provision_are_answered_from_it(answerer, catalog, data, noise, ask):
+    """'吉政发〔2016〕40号第二部分第（五）项第5条什么时候完成？': that provision answers, with a line of the kind asked."""
+    clause = data.draw(st.sampled_from([c for c in catalog.clauses if c.level in CITED_LEVELS]))
+    q = noise + clause.doc_number + clause.local_citation + ask
+    a = answerer.ask(q)
+    _consistent(answerer, q, a)
+    assert a.found and a.citations[0].clause_id == clause.clause_id, (q, a.citations[0].clause_id)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
