@@ -255,7 +255,10 @@ from assistant.errors import BuildInProgress
 from assistant.index import build_index
 from tests.test_index import FakeEncoder
 catalog, enc = Catalog.load(), {"e5": FakeEncoder(), "use": FakeEncoder(48, "fake-48")}
+deadline = time.time() + 120
 while not Path(sys.argv[2]).exists():  # both start building at the same moment
+    if time.time() > deadline:
+        sys.exit("the test never said go")
     time.sleep(0.005)
 try:
     build_index(catalog, enc, sys.argv[1])
