@@ -9,12 +9,14 @@ E5 := .cache/models/multilingual-e5-small/onnx/query.int8.onnx
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test test-fast setup models index eval bench browser-deps clean
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+
+.PHONY: run test test-fast setup models index eval bench browser-deps axe-deps clean
 
 run: setup models index
 	$(PY) ui.py --host $(HOST) --port $(PORT)
 
-test: setup models browser-deps
+test: setup models browser-deps axe-deps
 	$(PY) -m pytest -q
 
 test-fast: setup
@@ -49,5 +51,14 @@ browser-deps:
 	@if [ -f ui.py ] && { ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; }; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei; fi
 
+# axe-core (npm, pinned in tests/axe/package.json) is injected into the page by the accessibility test;
+# node_modules/ stays out of git.
+axe-deps: $(AXE)
+
+$(AXE): tests/axe/package.json
+	command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; }
+	npm install --prefix tests/axe --no-package-lock --no-audit --no-fund
+	touch $(AXE)
+
 clean:
-	rm -rf index/ .cache/ $(VENV)
+	rm -rf index/ .cache/ $(VENV) tests/axe/node_modules

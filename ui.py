@@ -25,8 +25,8 @@ from assistant.conversation import Conversation
 from assistant.corpus import DEFAULT_CORPUS_DIR
 from assistant.errors import AssistantError, BadQuestion
 from assistant.index import DEFAULT_INDEX_DIR
+from assistant.render import CSS, LABELS, PAGE_HEAD, PAGE_JS, copy_text, document_html, evidence_html
 from assistant.runtime import start as start_runtime
-from assistant.render import CSS, LABELS, copy_text, document_html, evidence_html
 from assistant.tables import agency_rows, target_rows, to_csv
 
 # 2 handlers at once on a 2-core machine; excess visitors wait in a bounded queue (measured: README).
@@ -42,6 +42,13 @@ TARGETS_CSV = "jilin-policy-targets.csv"
 # A download's folder outlives its request by this much: Gradio copies the file into its own cache while
 # answering the request, so anything older is no longer read.
 DOWNLOAD_TTL = 600.0
+UNOFFICIAL = "(unofficial English rendering of the Chinese provision)"
+
+
+def from_rendering(line: str, english: str | None) -> bool:
+    """Whether an answer line is a sentence of the clause's English rendering (not records or glossary words)."""
+    line = line.strip().rstrip(".")
+    return bool(english and len(line) > 12 and line.lower() in english.lower())
 
 
 class Page:
@@ -87,7 +94,10 @@ class Page:
     def reply_text(a: Answer) -> str:
         if not a.found:
             return a.answer
-        return f"{a.answer}\n\n—— {a.citations[0].citation}"
+        top = a.citations[0]
+        # a line taken from the English rendering says so: the Chinese provision is the text that counts
+        note = f"\n{UNOFFICIAL}" if a.lang == "en" and from_rendering(a.answer, top.english) else ""
+        return f"{a.answer}{note}\n\n—— {top.citation}"
 
     def show_clause(self, clause_id: str, lang: str):
         """Evidence for one clause (from a table row)."""
@@ -142,6 +152,19 @@ class Page:
 
     def footer(self, lang: str) -> str:
         return LABELS[lang]["footer"].format(**self.status)
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's Soft theme with the indigo text and buttons one or two shades darker: its defaults (indigo-500
+    labels on indigo-100, white on indigo-400 buttons) fall below the WCAG AA contrast of 4.5:1."""
+    return gr.themes.Soft().set(
+        block_title_text_color="*primary_700", block_title_text_color_dark="*primary_200",
+        block_label_text_color="*primary_700", block_label_text_color_dark="*primary_200",
+        checkbox_label_background_fill_selected="*primary_700",
+        checkbox_label_background_fill_selected_dark="*primary_700",
+        button_primary_background_fill="*primary_700", button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover="*primary_800", button_primary_background_fill_hover_dark="*primary_800",
+    )
 
 
 def labels_update(lang: str):
@@ -296,8 +319,8 @@ def main() -> None:
     # out of the collector's sight, its full passes under load take ~25 ms instead of ~170 ms (measured)
     gc.collect()
     gc.freeze()
-    demo.launch(server_name=args.host, server_port=args.port, css=CSS, footer_links=[], show_error=False,
-                theme=gr.themes.Soft())
+    demo.launch(server_name=args.host, server_port=args.port, css=CSS, js=PAGE_JS, head=PAGE_HEAD, footer_links=[],
+                show_error=False, theme=theme())
 
 
 if __name__ == "__main__":

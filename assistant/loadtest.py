@@ -186,17 +186,21 @@ def burst(url: str, n: int) -> dict:
     for t in threads:
         t.join(timeout=120)
     t0 = time.time()
-    recovered = None
+    recovered, last_error = None, ""
     c = _client(url)
     while time.time() - t0 < 30:
         try:
             _ask(c, BURST_QUESTION)
             recovered = time.time() - t0
             break
-        except Exception:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001 — still busy, or broken: the last one is reported
+            last_error = f"{type(e).__name__}: {str(e)[:100]}"
             time.sleep(0.5)
-    return {"sent": n, "ok": results.count("ok"), "busy": results.count("busy"),
-            "errors": [r for r in results if r.startswith("error")][:3], "recovered_after_s": recovered}
+    errors = [r for r in results if r.startswith("error")][:3]
+    if recovered is None and last_error:
+        errors.append(f"after the burst: {last_error}")
+    return {"sent": n, "ok": results.count("ok"), "busy": results.count("busy"), "errors": errors,
+            "recovered_after_s": recovered}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,12 +8,50 @@ from .records import Responsibility, Target
 
 
 def units_zh(units) -> str:
-    return "、".join(u.name + ("等" if u.et_al else "") for u in units)
+    return "、".join(u.written for u in units)
+
+
+OTHERS_EN = {"部门": "departments", "单位": "units", "有关部门": "relevant departments"}
+
+
+def unit_en(u) -> str:
+    """'省林业厅等部门' → 'Provincial Forestry Department and other departments'."""
+    g = load_glossary()
+    name = g.agency_english(u.name)
+    if not u.et_al:
+        return name
+    if not u.others:
+        return f"{name} and others"
+    return f"{name} and other {OTHERS_EN.get(u.others) or g.agency_english(u.others)}"
 
 
 def units_en(units) -> str:
-    g = load_glossary()
-    return ", ".join(g.agency_english(u.name) + (" and others" if u.et_al else "") for u in units)
+    return ", ".join(unit_en(u) for u in units)
+
+
+def statement_en(r: Responsibility) -> str:
+    """A responsibility parenthetical as a rendering gives it, in its place: '(Lead: …; participating: …)',
+    '(Responsible: …; relevant local governments)'. assistant/fidelity.py checks renderings against it."""
+    label = "Responsible"
+    if any("分别负责" in n or "按职责分工" in n for n in r.notes):
+        label += ", each according to its division of duties"
+    if "下同" in r.notes:
+        label += ", the same below"
+    parts = []
+    if r.lead:
+        parts.append(f"Lead: {units_en(r.lead)}")
+    if r.participants:
+        parts.append(f"participating: {units_en(r.participants)}")
+    if r.responsible:
+        # 省林业厅、省财政厅等,有关地方政府: departments and local governments stay apart, as the comma keeps them
+        groups, prev = [], None
+        for u in r.responsible:
+            if prev is None or u.local_gov != prev:
+                groups.append([])
+            groups[-1].append(u)
+            prev = u.local_gov
+        parts.append(f"{label}: " + "; ".join(units_en(g) for g in groups))
+    return "(" + "; ".join(parts) + ")"
 
 
 def owners_line(r: Responsibility, *, english: bool, nested: bool = False) -> str:
@@ -70,7 +108,12 @@ def target_line(t: Target, owners: Responsibility | None, *, english: bool, rend
             (g.to_english(k) for k in sorted(g.zh_to_en, key=len, reverse=True) if len(k) > 1 and k in t.indicator),
             t.indicator)
         qual = {"以上": " or above", "左右": " or so", "以下": " or below", "以内": " or less"}.get(t.qualifier, "")
-        line = f"{t.value}{qual} {ind} {date_english(t.date if '底' in t.date else '到' + t.date)}".strip()
+        value = t.value
+        fall = re.match(r"(下降|降低到|降至)(.+)", value)
+        if fall:  # 下降10% → down 10%; 降至… → down to …; with the baseline year the indicator names (比2013年)
+            base = re.search(r"比(20\d\d)年", t.indicator)
+            value = ("down " if fall[1] == "下降" else "down to ") + fall[2] + (f" from {base[1]}" if base else "")
+        line = f"{value}{qual} {ind} {date_english(t.date if '底' in t.date else '到' + t.date)}".strip()
         return line + (f" ({owners_line(owners, english=True)})" if owners else "")
     verb = "" if t.value.startswith(("下降", "降")) else "达到"
     line = f"{'到' if not t.date.startswith(('到', '至')) and '前' not in t.date and '底' not in t.date else ''}" \

@@ -27,9 +27,15 @@ INLINE_DUTY_RE = re.compile(rf"(?:^|(?<=[。；;]))(?P<units>{_AGENCY}(?:、{_AG
 
 @dataclass(frozen=True)
 class Unit:
-    name: str           # as written, without a trailing 等: 省发展改革委
+    name: str           # the unit, without 等: 省发展改革委; a government named by its place gets 政府 (长春市政府)
     et_al: bool         # written with 等 ("省国资委等"): others not named take part too
     local_gov: bool     # a local government rather than a provincial department
+    others: str = ""    # what the others are, when the text says: 部门 (等部门), 有关地方政府 (长春市等有关地方政府)
+
+    @property
+    def written(self) -> str:
+        """The unit as a Chinese list shows it: 省林业厅等部门, 长春市政府等有关地方政府, 省发展改革委."""
+        return self.name + ("等" + self.others if self.et_al else "")
 
 
 @dataclass(frozen=True)
@@ -49,18 +55,35 @@ class Responsibility:
     def units(self) -> tuple[Unit, ...]:
         return self.lead + self.participants + self.responsible
 
+    def roles(self):
+        """(role, unit) pairs in the order lead, participants, responsible."""
+        return [(role, u) for role in ROLES for u in getattr(self, role)]
+
+
+ROLES = ("lead", "participants", "responsible")
+PLACE_RE = re.compile(r"^[\u4e00-\u9fff]{1,6}(?:市|州|县|区)$")   # 长春市, 延边州: a place, not yet its government
+OTHERS_RE = re.compile(r"^(?:部门|单位|有关部门|有关地方政府|地方政府)$")
+
+
+def _unit(name: str) -> Unit | None:
+    """One list item: '省林业厅等部门' → Unit('省林业厅', et_al, others='部门')."""
+    name = name.strip()
+    et_al, others = False, ""
+    head, sep, tail = name.partition("等")
+    if sep and head and (not tail or OTHERS_RE.match(tail)):
+        name, et_al, others = head, True, tail
+        if "政府" in others and PLACE_RE.match(name):  # 长春市等有关地方政府: Changchun's government and others
+            name += "政府"
+    if not name:
+        return None
+    return Unit(name, et_al, bool(LOCAL_GOV_RE.search(name)) or "地方政府" in name + others, others)
+
 
 def _units(text: str) -> tuple[Unit, ...]:
-    out = []
-    for name in re.split(r"[、]", text):
-        name = name.strip()
-        et_al = False
-        for suffix in ("等部门", "等"):
-            if name.endswith(suffix) and len(name) > len(suffix):
-                name, et_al = name[: -len(suffix)], True
-                break
-        if name:
-            out.append(Unit(name, et_al, bool(LOCAL_GOV_RE.search(name)) or "地方政府" in name))
+    """'长春市、吉林市政府等' → 长春市政府, 吉林市政府 (and others): a trailing 政府 is shared by the places before it."""
+    out = [u for u in (_unit(part) for part in text.split("、")) if u]
+    if out and out[-1].name.endswith("政府") and PLACE_RE.match(out[-1].name[:-2]):
+        out = [Unit(u.name + "政府", u.et_al, True, u.others) if PLACE_RE.match(u.name) else u for u in out]
     return tuple(out)
 
 
@@ -92,7 +115,15 @@ def parse_parenthetical(body: str) -> tuple[dict[str, tuple[Unit, ...]], tuple[s
         roles[role] += units
     if not any(roles.values()):
         return None
-    return {k: tuple(v) for k, v in roles.items()}, tuple(notes)
+    return _one_role_each(roles), tuple(notes)
+
+
+def _one_role_each(roles: dict[str, list[Unit]]) -> dict[str, tuple[Unit, ...]]:
+    """A unit named twice in one statement is kept once, in its first role (lead before participants)."""
+    seen, out = set(), {}
+    for role in ROLES:
+        out[role] = tuple(u for u in roles[role] if not (u.name in seen or seen.add(u.name)))
+    return out
 
 
 def clause_responsibilities(clause: Clause) -> list[Responsibility]:
@@ -159,11 +190,16 @@ def clause_targets(clause: Clause) -> list[Target]:
     out = []
     if clause.level == "notice":  # its only date is the date of issue
         return out
+    carried = None  # the year of the last dated sentence governs the next ones that state a value without one
     for sent, s_start in _sentences(clause):
         years = list(YEAR_RE.finditer(sent))
-        if not years:
-            continue
         values = list(VALUE_RE.finditer(sent))
+        if not years and carried is not None and values:
+            years = [carried]
+        elif not years:
+            continue
+        if YEAR_RE.search(sent):
+            carried = years[-1]
         for v in values:
             governing = [y for y in years if y.start() < v.start()] or years[:1]
             y = governing[-1]
@@ -208,28 +244,43 @@ def owners_at(records: ClauseRecords, offset: int) -> Responsibility | None:
     return trailing[0] if trailing else None
 
 
-def _names(units: tuple[Unit, ...]) -> list[str]:
-    return [u.name + ("等" if u.et_al else "") for u in units]
+def record_to_dict(r: Responsibility, clause: Clause) -> dict:
+    """One responsibility record: plain names by role, each unit with its 等 flag, the text it covers."""
+    return {
+        "raw": r.raw, "inline": r.inline,
+        **{role: [u.name for u in getattr(r, role)] for role in ROLES},
+        "units": [{"name": u.name, "role": role, "et_al": u.et_al, "others": u.others, "local_gov": u.local_gov}
+                  for role, u in r.roles()],
+        "notes": list(r.notes), "start": r.start, "end": r.end, "covers": list(r.covers),
+        "span": [r.covers[0] - clause.start, r.covers[1] - clause.start],  # within the clause text
+    }
+
+
+def flat_owners(records: ClauseRecords) -> dict[str, list[str]] | None:
+    """The clause's owners as three lists, when that loses nothing: None when a unit is named in two
+    statements (twice as lead, or lead in one and participant in another: only the records say which)."""
+    names = [u.name for r in records.responsibilities for u in r.units]
+    if len(names) != len(set(names)):
+        return None
+    return {role: [u.name for r in records.responsibilities for u in getattr(r, role)] for role in ROLES}
 
 
 def clause_to_dict(clause: Clause, records: ClauseRecords) -> dict:
-    """A clause and its records as one JSON-ready object (the CLI's and the index's record format)."""
-    rs = records.responsibilities
-    return {
+    """A clause and its records as one JSON-ready object (the CLI's and the index's record format).
+
+    `responsibilities` holds one object per statement; the flattened `lead` / `participants` /
+    `responsible` are there only when every unit is named once in the clause (see `flat_owners`)."""
+    d = {
         "clause_id": clause.clause_id, "doc_number": clause.doc_number, "doc_key": clause.doc_key,
         "title": clause.title, "level": clause.level, "number": clause.number, "label": clause.label,
         "citation": clause.citation, "local_citation": clause.local_citation, "heading": clause.heading,
         "trail": list(clause.trail), "parent_id": clause.parent_id,
         "start": clause.start, "end": clause.end, "text": clause.text,
-        "lead": [n for r in rs for n in _names(r.lead)],
-        "participants": [n for r in rs for n in _names(r.participants)],
-        "responsible": [n for r in rs for n in _names(r.responsible)],
-        "responsibilities": [
-            {"raw": r.raw, "lead": _names(r.lead), "participants": _names(r.participants),
-             "responsible": _names(r.responsible), "notes": list(r.notes), "start": r.start, "end": r.end,
-             "covers": list(r.covers), "inline": r.inline} for r in rs],
-        "targets": [
-            {"kind": t.kind, "indicator": t.indicator, "value": t.value, "qualifier": t.qualifier,
-             "year": t.year, "date": t.date, "sentence": t.sentence, "start": t.start, "end": t.end}
-            for t in records.targets],
     }
+    d.update(flat_owners(records) or {})
+    d["responsibilities"] = [record_to_dict(r, clause) for r in records.responsibilities]
+    d["targets"] = [
+        {"kind": t.kind, "indicator": t.indicator, "value": t.value, "qualifier": t.qualifier,
+         "year": t.year, "date": t.date, "sentence": t.sentence, "start": t.start, "end": t.end}
+        for t in records.targets]
+    return d

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .answer import Answer, Citation
+from .response import Answer, Citation
 from .catalog import Catalog
 
 LABELS = {
@@ -17,6 +17,7 @@ LABELS = {
         "all_agencies": "全部部门", "download": "下载 CSV", "document": "文件", "open_doc": "在原文中查看",
         "related": "相关条款", "english": "英文参考译文（非官方）", "no_english": "本条暂无英文参考译文。",
         "not_found": "文件中未涉及", "nearest": "最接近的条款（不作为答案）",
+        "not_stated": "这些文件没有规定", "off_topic": "不属于这些文件的内容", "why": "原因",
         "empty_evidence": "提问后，这里显示所引用的条款原文、出处和相关条款。",
         "resp_hint": "选择一行，在“问答”页查看该条款。", "chat": "对话",
         "cols_resp": ["部门", "职责", "出处", "事项"],
@@ -36,6 +37,7 @@ LABELS = {
         "open_doc": "Open in document", "related": "Related provisions",
         "english": "English rendering (unofficial)", "no_english": "No English rendering for this provision yet.",
         "not_found": "Not covered by these documents", "nearest": "Nearest provisions (not an answer)",
+        "not_stated": "Not stated in these documents", "off_topic": "Not about these documents", "why": "Why",
         "empty_evidence": "Ask a question: the cited provision, its citation and related provisions appear here.",
         "resp_hint": "Select a row to see that provision on the Ask tab.",
         "chat": "Conversation",
@@ -46,6 +48,13 @@ LABELS = {
         "inferred": "issuer inferred from the document number (the source page was tampered with)",
     },
 }
+
+
+# the page's `lang` follows its language switch; text in the other language carries its own lang attribute,
+# so a screen reader speaks Chinese passages with a Chinese voice on the English page (and the reverse)
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+ZH = "lang='zh-CN'"
+EN = "lang='en'"
 
 
 def text_html(text: str) -> str:
@@ -67,6 +76,8 @@ def copy_text(c: Citation) -> str:
 
 def evidence_html(answer: Answer | None, lang: str) -> str:
     L = LABELS[lang]
+    if answer is not None and not answer.found and answer.kind in ("not_stated", "off_topic"):
+        return refusal_html(answer, L)
     if answer is None or not answer.citations:
         return f"<div class='evidence empty'>{escape(L['empty_evidence'])}</div>"
     top, rest = answer.citations[0], answer.citations[1:]
@@ -74,18 +85,37 @@ def evidence_html(answer: Answer | None, lang: str) -> str:
     if not answer.found:
         parts.append(f"<div class='refusal'>{escape(L['not_found'])}</div>")
         parts.append(f"<h4>{escape(L['nearest'])}</h4><ul class='related'>")
-        parts += [f"<li><span class='cite'>{escape(c.citation)}</span></li>" for c in answer.citations]
+        parts += [f"<li><span class='cite' {ZH}>{escape(c.citation)}</span></li>" for c in answer.citations]
         parts.append("</ul></div>")
         return "".join(parts)
-    parts.append(f"<div class='cite' data-clause='{escape(top.clause_id)}'>{escape(top.citation)}</div>")
-    parts.append(f"<div class='trail'>{escape(top.heading)}</div>")
-    parts.append(f"<div class='provision'>{provision_html(top.text, top.span)}</div>")
+    parts.append(f"<div class='cite' data-clause='{escape(top.clause_id)}' {ZH}>{escape(top.citation)}</div>")
+    parts.append(f"<div class='trail' {ZH}>{escape(top.heading)}</div>")
+    parts.append(f"<div class='provision' {ZH}>{provision_html(top.text, top.span)}</div>")
     if lang == "en" or answer.lang == "en":  # an English question gets the rendering whatever the page language
-        body = text_html(top.english) if top.english else escape(L["no_english"])
+        # the Chinese above stays the authority; the rendering is labelled unofficial wherever it is shown
+        body = f"<div {EN}>{text_html(top.english)}</div>" if top.english else escape(L["no_english"])
         parts.append(f"<details class='english' open><summary>{escape(L['english'])}</summary>{body}</details>")
     if rest:
         parts.append(f"<h4>{escape(L['related'])}</h4><ul class='related'>")
         for c in rest[:4]:
+            first = c.text.split("\n")[0]
+            parts.append(f"<li><span class='cite' {ZH}>{escape(c.citation)}</span><br>"
+                         f"<span class='snippet' {ZH}>{escape(first[:80])}{'…' if len(first) > 80 else ''}</span></li>")
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def refusal_html(answer: Answer, L: dict) -> str:
+    """The two ways of not answering, told apart: not stated (with the mismatch and the nearest provisions,
+    labelled as not an answer) and off-topic (the reason only)."""
+    kind = answer.kind
+    parts = [f"<div class='evidence {kind}'><div class='refusal' data-outcome='{kind}'>{escape(L[kind])}</div>"]
+    if answer.reason:
+        parts.append(f"<div class='reason'>{escape(L['why'])}: {escape(answer.reason)}</div>")
+    if answer.citations:
+        parts.append(f"<h4>{escape(L['nearest'])}</h4><ul class='related nearest'>")
+        for c in answer.citations:
             first = c.text.split("\n")[0]
             parts.append(f"<li><span class='cite'>{escape(c.citation)}</span><br>"
                          f"<span class='snippet'>{escape(first[:80])}{'…' if len(first) > 80 else ''}</span></li>")
@@ -98,10 +128,10 @@ def document_html(catalog: Catalog, doc_key: str, lang: str, *, highlight: str |
     """A document's cleaned text with an anchor per clause; `highlight` marks one clause."""
     L = LABELS[lang]
     doc = catalog.document(doc_key)
-    head = [f"<div class='doc'><h3>{escape(doc.notice_title)}</h3>",
+    head = [f"<div class='doc' {ZH}><h3>{escape(doc.notice_title)}</h3>",
             f"<div class='docmeta'>{escape(doc.doc_number)} · {escape(doc.issue_date)} · {escape(doc.issuer)}"
-            + (f" <span class='inferred'>（{escape(L['inferred'])}）</span>" if doc.issuer_inferred else "")
-            + "</div>"]
+            + (f" <span class='inferred' lang='{HTML_LANG[lang]}'>（{escape(L['inferred'])}）</span>"
+               if doc.issuer_inferred else "") + "</div>"]
     body = []
     for c in catalog.clauses:
         if c.doc_key != doc.key:
@@ -123,6 +153,8 @@ CSS = """
 .evidence .provision { background: #fffdf5; border-left: 3px solid #c9a227; padding: 8px 12px; }
 .evidence mark.answer-span { background: #ffe58a; padding: 0 2px; }
 .evidence .refusal { font-weight: 600; color: #7a1f1f; font-size: 16px; margin-bottom: 8px; }
+.evidence.off_topic .refusal { color: #4a4a4a; }
+.evidence .reason { margin-bottom: 8px; }
 .evidence ul.related { padding-left: 18px; font-size: 13px; }
 .evidence .snippet { color: #555; }
 .evidence details.english { margin-top: 10px; color: #333; font-size: 14px; }
@@ -133,3 +165,38 @@ CSS = """
 .doc .docmeta { color: #555; margin-bottom: 10px; }
 footer, .footer-status { color: #666; font-size: 12px; }
 """
+
+# Runs once the page has loaded (ui.py passes it to launch): <html lang> follows the 中文/English switch, and
+# text in the other language (a Chinese question or table cell on the English page, an English one on the
+# Chinese page) gets its own lang, so screen readers pick the right voice. Our own HTML (evidence, documents)
+# carries lang already; this covers what Gradio renders: chat messages, table cells, examples, dropdowns.
+PAGE_JS = """
+() => {
+  const CJK = /[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]/g, LATIN = /[A-Za-z]/g;
+  const SEL = "#chat .message-content, [role='gridcell'], [role='columnheader'], .gallery-item, "
+            + "ul.options li, #doc-pick input, #agency input, #quote textarea, #question textarea";
+  const pageLang = () => document.querySelector("#lang input[value='en']")?.checked ? "en" : "zh-CN";
+  let queued = false;
+  function mark() {
+    queued = false;
+    const page = pageLang();
+    if (document.documentElement.lang !== page) document.documentElement.lang = page;
+    for (const el of document.querySelectorAll(SEL)) {
+      const text = ("value" in el && el.tagName !== "LI" ? el.value : el.textContent) || "";
+      const zh = (text.match(CJK) || []).length, en = (text.match(LATIN) || []).length;
+      const own = zh > en ? "zh-CN" : en > 0 ? "en" : "";
+      const want = own && own !== page ? own : "";
+      if ((el.getAttribute("lang") || "") !== want) {
+        want ? el.setAttribute("lang", want) : el.removeAttribute("lang");
+      }
+    }
+  }
+  const queue = () => { if (!queued) { queued = true; requestAnimationFrame(mark); } };
+  new MutationObserver(queue).observe(document.body, {subtree: true, childList: true, characterData: true});
+  document.addEventListener("change", queue, true);
+  document.addEventListener("input", queue, true);
+  mark();
+}
+"""
+# before any script of the page runs: the page opens in Chinese
+PAGE_HEAD = "<script>document.documentElement.lang = 'zh-CN';</script>"

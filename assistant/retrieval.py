@@ -10,10 +10,12 @@ BM25 query and to the e5 query.
 """
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -22,16 +24,22 @@ from .glossary import is_english, load_glossary
 from .index import LoadedIndex
 from .lexical import content_words, tokenize
 from .models import Encoder
+from .question import topic_of
 from .runtime import encode_pool
 
 RRF_K = 60
-# Words that say what kind of answer is wanted (who leads, how many), not what the question is about.
-INTENT_ZH = re.compile(r"(由|是)?(哪个|哪些|哪一个|什么)(部门|单位|机构)(来)?(负责|牵头|主管)?|由谁(来)?(负责|牵头)?|谁(来)?(负责|牵头)|"
-                       r"(牵头|负责|责任|主管)(部门|单位)|(是)?什么(时候)?|有哪些|是谁|多少|哪几|怎么(办|样)?|如何|吗|呢|[?？]|"
-                       r"哪些(地方|情形|情况|方面|内容|领域)|指(的是)?")
 DOC_REF = re.compile(r"(?:〔\d{4}〕)?(?P<a>\d{1,4})\s*号|\b(?:no\.?|number|document|doc\.?)\s*(?P<b>\d{1,4})\b", re.I)
-WEIGHTS_ZH = {"e5": 1.0, "use": 0.5, "bm25": 1.0}
-WEIGHTS_EN = {"e5": 1.0, "use": 1.0, "bm25": 0.7}
+FUSION_PATH = Path(__file__).resolve().parent / "data" / "fusion.json"
+
+
+@lru_cache(maxsize=2)
+def load_fusion(path: Path = FUSION_PATH) -> dict:
+    """Signal weights per question language and the vocabulary bridge's settings, fitted by
+    eval/fit_fusion.py on questions other than the ones it is reported on."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: it holds the fitted fusion weights; "
+                                "run `python eval/fit_fusion.py --write` to make it")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,7 @@ class Sentence:
 class Hit:
     clause: Clause
     score: float                  # fused score, higher is better
-    signals: dict = field(default_factory=dict)   # per signal: best passage cosine / BM25 score;
-                                                  # the top hit also has "coverage" (see Retriever.coverage)
+    signals: dict = field(default_factory=dict)   # per signal: best passage cosine / BM25 score
     sentences: tuple[Sentence, ...] = ()          # the clause's sentences, most similar first
 
 
@@ -68,11 +75,6 @@ def zscore(s: np.ndarray) -> np.ndarray:
 FUSIONS = {"z": zscore, "rrf": rrf}
 
 
-def topic_of(question: str) -> str:
-    """What a Chinese question is about, without the words asking for the kind of answer; English as is."""
-    return question if is_english(question) else (INTENT_ZH.sub(" ", question).strip() or question)
-
-
 class Retriever:
     def __init__(self, index: LoadedIndex, encoders: dict[str, Encoder], *, fusion: str = "z",
                  executor: Executor | None = None):
@@ -82,6 +84,8 @@ class Retriever:
         if fusion not in FUSIONS:
             raise ValueError(f"fusion {fusion!r} is not one of {sorted(FUSIONS)}")
         self.fuse = FUSIONS[fusion]
+        self.fusion = load_fusion()
+        self.bridge = index.bridge(self.fusion["bridge"])
         self.index = index
         self.encoders = encoders
         self.glossary = load_glossary()
@@ -92,9 +96,10 @@ class Retriever:
         # serving concurrency (runtime.start), shared by every Retriever; `executor` replaces it.
         self._helpers = executor or encode_pool()
 
-    def _clause_max(self, passage_scores: np.ndarray) -> np.ndarray:
+    def _clause_max(self, passage_scores: np.ndarray, *, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per clause, the best score among its passages (`rows`: which passages; default the retrieval ones)."""
         out = np.full(self.n_clauses, -np.inf, dtype=np.float32)
-        rows = self.index.retrieval_rows
+        rows = self.index.retrieval_rows if rows is None else rows
         np.maximum.at(out, self.index.passage_clause[rows], passage_scores[rows])
         return out
 
@@ -120,27 +125,6 @@ class Retriever:
         for enc in self.encoders.values():
             enc.encode_queries(["warm up 预热"])
 
-    def coverage(self, question: str, clause_index: int) -> float:
-        """IDF-weighted share of the question's content words found in the clause (or its rendering).
-
-        A word the documents never use counts with the highest weight: a question about 地铁票价 or a
-        passport is not about these documents however close its embedding lands.
-        """
-        terms, idf = self._clause_terms
-        zh_terms = self.glossary.english_terms(question) if is_english(question) else []
-        toks = set(tokenize(topic_of(question)))
-        # cut_for_search also yields the parts of a long word; score the longest forms only
-        toks = {t for t in toks if not any(t != u and t in u for u in toks)} | set(zh_terms)
-        if not toks:
-            return 0.0
-        unknown = float(np.log(self.n_clauses + 1) + 1)
-        # a lone character is seldom the topic (搞, 指, 领); it must not decide coverage on its own
-        weights = {t: idf.get(t, unknown) * (0.25 if len(t) == 1 else 1.0) for t in toks}
-        have = terms[clause_index]
-        # an English word is covered when its glossary term is in the Chinese text
-        have = have | {zh for zh in zh_terms if zh in self.index.catalog.clauses[clause_index].text}
-        return sum(w for t, w in weights.items() if t in have) / sum(weights.values())
-
     def is_specific(self, question: str, *, max_share: float = 0.08) -> bool:
         """Does the question name anything specific: a noun found in few clauses, or a word in none?
 
@@ -152,7 +136,7 @@ class Retriever:
             words = [w for w in tokenize(question) if not w.isdigit()]
             return any(w not in idf for w in words) or \
                 any(idf.get(t, rare) >= rare for t in self.glossary.english_terms(question))
-        topic = INTENT_ZH.sub(" ", question).strip()
+        topic = topic_of(question)
         for word, flag in content_words(topic):
             if word not in idf and len(word) > 1:
                 return True
@@ -170,7 +154,10 @@ class Retriever:
         return None
 
     def signals(self, question: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Per signal: (clause scores, passage scores)."""
+        """Per signal: (clause scores, passage scores). Dense signals score the retrieval passages
+        (`e5`, `use`) and, for the sentence-level match a visitor's question often makes, the clause's
+        single sentences (`e5_s`); BM25 scores the topic's tokens plus, with a lower weight, the documents'
+        terms nearest to the question words they never use (see bridge.py)."""
         english = is_english(question)
         zh_terms = self.glossary.english_terms(question) if english else []
         topic = topic_of(question)
@@ -179,7 +166,13 @@ class Retriever:
         first, *rest = self.encoders
         pending = self._helpers.submit(self.encoders[first].encode_queries, [texts[first]])
         vectors = {enc_id: self.encoders[enc_id].encode_queries([texts[enc_id]]) for enc_id in rest}
-        bm25 = self.index.bm25.scores(tokenize(topic) + zh_terms)
+        tokens = tokenize(topic) + zh_terms
+        bm25 = self.index.bm25.scores(tokens)
+        unknown = [] if english else [w for w, _ in content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
+        if unknown and self.bridge is not None:
+            near = [t for t in self.bridge.near_terms(unknown, self.encoders) if t not in tokens]
+            if near:
+                bm25 = bm25 + self.fusion["bridge"]["weight"] * self.index.bm25.scores(near)
         vectors[first] = pending.result()
         per_passage = {}
         for enc_id in self.encoders:
@@ -189,11 +182,14 @@ class Retriever:
             s[rows[0][rows[0] >= 0]] = scores[0][rows[0] >= 0]
             per_passage[enc_id] = s
         per_passage["bm25"] = bm25
-        return {k: self._clause_max(v) for k, v in per_passage.items()}, per_passage
+        clause_scores = {k: self._clause_max(v) for k, v in per_passage.items()}
+        for enc_id in self.encoders:
+            clause_scores[f"{enc_id}_s"] = self._clause_max(per_passage[enc_id], rows=self.index.sentence_rows)
+        return clause_scores, per_passage
 
     def search(self, question: str, *, top_k: int = 5, doc: str | None = None) -> list[Hit]:
         clause_scores, passage_scores = self.signals(question)
-        weights = WEIGHTS_EN if is_english(question) else WEIGHTS_ZH
+        weights = self.fusion["en" if is_english(question) else "zh"]
         fused = np.zeros(self.n_clauses, dtype=np.float64)
         allowed = np.isfinite(next(iter(clause_scores.values())))
         doc = doc or self.doc_reference(question)
@@ -202,7 +198,10 @@ class Retriever:
         for name, s in clause_scores.items():
             if name == "bm25" and not np.any(s > 0):
                 continue  # no query word is in the vocabulary: BM25 says nothing
-            fused += weights.get(name, 1.0) * self.fuse(np.where(allowed, s, -np.inf))
+            if not weights.get(name, 0.0) or not np.any(np.isfinite(s) & allowed):
+                continue  # a signal not used in this language, or with nothing to score (no sentences)
+            vals = np.where(np.isfinite(s), s, np.min(s[np.isfinite(s)]))  # a clause without sentences: lowest
+            fused += weights[name] * self.fuse(np.where(allowed, vals, -np.inf))
         fused[~allowed] = -np.inf
         best = [i for i in np.argsort(-fused, kind="stable")[:top_k] if np.isfinite(fused[i])]
         clauses = self.index.catalog.clauses
@@ -214,7 +213,5 @@ class Retriever:
                                      float(dense[r]))
                             for r in rows for p in (self.index.passages[r],)), key=lambda x: -x.score)
             signals = {k: float(v[i]) for k, v in clause_scores.items()}
-            if not hits:  # the refusal decision looks at the best clause only
-                signals["coverage"] = self.coverage(question, int(i))
             hits.append(Hit(clauses[i], float(fused[i]), signals, tuple(sents)))
         return hits

@@ -1,7 +1,7 @@
 """Answer building blocks that need no model: owners and target lines, dates, follow-up detection, tables."""
 import pytest
 
-from assistant.intents import is_bare_citation
+from assistant.question import parse
 from assistant.phrasing import date_english, owners_line, target_line
 from assistant.conversation import is_short, points_back
 from assistant.tables import agency_rows, target_rows, to_csv
@@ -13,8 +13,8 @@ def test_owners_line_both_languages(catalog):
     assert owners_line(r, english=False, nested=True) == "省国土资源厅牵头，省环保厅、省林业厅、省住房城乡建设厅参与"
     assert owners_line(r, english=True).startswith("Lead: Provincial Department of Land and Resources; participating:")
     [r41] = catalog.records_of("41-2.7.35").responsibilities
-    assert owners_line(r41, english=False) == "长春市等有关地方政府、省发展改革委"   # no lead is invented
-    assert "Changchun and other relevant local governments" in owners_line(r41, english=True)
+    assert owners_line(r41, english=False) == "长春市政府等有关地方政府、省发展改革委"   # no lead is invented
+    assert "Changchun Municipal Government and other relevant local governments" in owners_line(r41, english=True)
 
 
 def test_target_line(catalog):
@@ -43,9 +43,16 @@ def test_is_short():
 
 
 @pytest.mark.parametrize("q, bare", [("41号文第17条", True), ("measure 64 of document 41", True),
-                                     ("41号文第17条由谁负责？", False)])
-def test_bare_citation(q, bare):
-    assert is_bare_citation(q) is bare
+                                     ("41号文件第52条", True), ("41号第52条", True), ("东北振兴措施第52条", True),
+                                     ("40号文二(五)5", True), ("41号文第17条的原文", True),
+                                     ("41号文第17条由谁负责？", False), ("41号第52条讲的宽带谁牵头？", False)])
+def test_bare_citation(catalog, q, bare):
+    from assistant.routes import Context, lookup
+    from assistant.glossary import load_glossary
+    ctx = Context(catalog, load_glossary(), {}, retriever=None)
+    found = lookup.cited_clause(parse(q), ctx)
+    assert found is not None, q
+    assert lookup.is_bare(parse(q), found[1]) is bare
 
 
 def test_agency_table_accepts_aliases(catalog):
@@ -63,8 +70,8 @@ def test_targets_table_and_csv(catalog):
     assert text.splitlines()[0].startswith("kind,indicator,value,qualifier,year") and "秸秆综合利用率" in text
 
 
-TITLE_MISROUTED = pytest.mark.xfail(strict=True, reason="DOCFACT_EN['title'] takes any 'full name' or 'title' for a "
-                                    "document's title (intents.py is being reworked; remove this mark with the fix)")
+TITLE_MISROUTED = pytest.mark.xfail(strict=True, reason="question.parse takes any 'full name' or 'title' for a "
+                                    "document's title (remove this mark with the fix)")
 
 
 @pytest.mark.parametrize("q, title", [
@@ -86,6 +93,16 @@ TITLE_MISROUTED = pytest.mark.xfail(strict=True, reason="DOCFACT_EN['title'] tak
     pytest.param("title of the leading group", False, marks=TITLE_MISROUTED),
 ])
 def test_title_questions(q, title):
-    from assistant.intents import DOCFACT_EN, DOCFACT_ZH
-    from assistant.glossary import is_english
-    assert bool((DOCFACT_EN if is_english(q) else DOCFACT_ZH)["title"].search(q)) is title
+    assert ("title" in parse(q).asks) is title
+
+
+def test_chat_reply_labels_a_line_from_the_rendering():
+    from assistant.answer import Answer, Citation
+    from ui import UNOFFICIAL, Page
+    english = "Sub-item 5: turning waste into resources. By 2020 the comprehensive straw utilization rate reaches 85%."
+    cit = Citation("40-2.5.5", "吉政发〔2016〕40号", "t", "《t》第二部分", "h", "秸秆", 1.0, None, english)
+    from_rendering = Answer("q", True, "By 2020 the comprehensive straw utilization rate reaches 85%", (cit,), lang="en")
+    assert UNOFFICIAL in Page.reply_text(from_rendering)
+    from_records = Answer("q", True, "Lead: Provincial Agriculture Commission", (cit,), lang="en")
+    assert UNOFFICIAL not in Page.reply_text(from_records)
+    assert UNOFFICIAL not in Page.reply_text(Answer("q", True, "省农委牵头", (cit,), lang="zh"))

@@ -3,6 +3,7 @@
 Every request that is not to 127.0.0.1 is blocked and counted: the page must work without them.
 Screenshots of each tab are saved in test-artifacts/ (not committed).
 """
+import json
 import subprocess
 import sys
 import urllib.error
@@ -17,6 +18,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # `make axe-deps` (npm, pinned)
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -153,6 +156,50 @@ def test_language_switch_relabels(page):
     page.get_by_label("中文").check()
     page.wait_for_timeout(1000)
     assert page.get_by_role("tab", name="责任分工").count() == 1
+
+
+# ---- accessibility ---------------------------------------------------------------------------------------
+
+def axe_violations(pg) -> list[dict]:
+    """axe-core's WCAG 2.x A/AA violations on the page as it is now (injected inline: no request leaves)."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed at {AXE}: run `make axe-deps` (make test does it)")
+    pg.add_script_tag(path=str(AXE))
+    return pg.evaluate("""async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
+        .violations.map(v => ({id: v.id, help: v.help,
+                               nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}))""", WCAG_A_AA)
+
+
+@pytest.mark.parametrize("lang, question, other", [
+    ("zh", "矿山土壤生态环境恢复治理由哪个部门牵头？", "What is the straw target?"),
+    ("en", "Which agency leads mine restoration?", "秸秆综合利用率的目标是多少？"),
+])
+def test_answered_page_has_no_wcag_violations_and_declares_its_languages(page, lang, question, other):
+    if lang == "en":
+        page.get_by_label("English").check()
+        page.wait_for_timeout(1000)
+    ask(page, other)      # a question in the other language: its chat message carries its own lang
+    ask(page, question)
+    html_lang = {"zh": "zh-CN", "en": "en"}[lang]
+    assert page.evaluate("document.documentElement.lang") == html_lang
+    assert page.locator("#evidence .provision").get_attribute("lang") == "zh-CN"   # Chinese passages
+    assert page.locator("#evidence .cite").first.get_attribute("lang") == "zh-CN"
+    other_lang = {"zh": "en", "en": "zh-CN"}[lang]
+    assert page.locator(f"#chat .message-content[lang='{other_lang}']").count() >= 1
+    if lang == "en":
+        assert "English rendering (unofficial)" in page.locator("#evidence").inner_text()
+        assert page.locator("#evidence details.english [lang='en']").count() == 1
+    violations = axe_violations(page)
+    shot(page, f"axe-{lang}")
+    assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+def test_document_language_follows_the_switch(page):
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"   # the page opens in Chinese
+    page.get_by_label("English").check()
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=5000)
+    page.get_by_label("中文").check()
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'", timeout=5000)
 
 
 # ---- exposure and injected markup ----------------------------------------------------------------------

@@ -27,7 +27,9 @@ def test_every_trailing_parenthetical_is_parsed(catalog):
     ("省农委牵头,省发展改革委、省财政厅参与", ["省农委"], ["省发展改革委", "省财政厅"], [], []),
     ("省工业和信息化厅、省环保厅、省农委负责", [], [], ["省工业和信息化厅", "省环保厅", "省农委"], []),
     ("省编办、省政务公开协调办、省政府办公厅等", [], [], ["省编办", "省政务公开协调办", "省政府办公厅"], []),
-    ("长春市等有关地方政府,省发展改革委", [], [], ["长春市等有关地方政府", "省发展改革委"], []),
+    ("长春市等有关地方政府,省发展改革委", [], [], ["长春市政府", "省发展改革委"], []),
+    ("省国资委,长春市、吉林市政府等", [], [], ["省国资委", "长春市政府", "吉林市政府"], []),
+    ("省商务厅,通化市、白山市政府", [], [], ["省商务厅", "通化市政府", "白山市政府"], []),
     ("省环保厅、省农委按职责分工分别负责,下同", [], [], ["省环保厅", "省农委"], ["按职责分工分别负责", "下同"]),
     ("省农委牵头,省国土资源厅、省林业厅等部门参与", ["省农委"], ["省国土资源厅", "省林业厅"], [], []),
     ("省科技厅,长春市政府", [], [], ["省科技厅", "长春市政府"], []),
@@ -88,3 +90,66 @@ def test_inline_duties_are_records(catalog):
     pos = c.start + c.text.index("侦查、取证")
     assert [u.name for u in owners_at(catalog.records_of("42-4.2"), pos).responsible] == ["省公安厅"]
     assert [u.name for u in rs[-1].responsible] == ["省国土资源厅", "省住房城乡建设厅", "省水利厅", "省农委", "省林业厅"]
+
+
+# ---- owner fields per record (issue 11) ---------------------------------------------------------------
+
+def _json_records(catalog):
+    from assistant.records import clause_to_dict
+    return [clause_to_dict(c, catalog.records_of(c.clause_id)) for c in catalog.clauses]
+
+
+def test_no_name_twice_in_a_record_and_no_et_al_in_names(catalog):
+    for d in _json_records(catalog):
+        for r in d["responsibilities"]:
+            names = r["lead"] + r["participants"] + r["responsible"]
+            assert len(names) == len(set(names)), (d["clause_id"], r["raw"])
+            assert [u["name"] for u in r["units"]] == names
+            assert not any("等" in n for n in names), (d["clause_id"], names)
+        if "lead" in d:  # flattened fields only when every unit is named once in the clause
+            flat = d["lead"] + d["participants"] + d["responsible"]
+            assert len(flat) == len(set(flat)), d["clause_id"]
+
+
+def test_statements_stay_apart(catalog):
+    d = {x["clause_id"]: x for x in _json_records(catalog)}
+    # 40号 二(四)2: two paragraphs, two statements; 省工业和信息化厅 takes part in one and leads the other
+    first, second = d["40-2.4.2"]["responsibilities"]
+    assert first["lead"] == ["省环保厅"] and "省工业和信息化厅" in first["participants"]
+    assert second["lead"] == ["省环保厅", "省工业和信息化厅"] and second["participants"] == ["省发展改革委"]
+    assert "lead" not in d["40-2.4.2"]  # flattening would name 省环保厅 twice and 省工业和信息化厅 in two roles
+    # 40号 四(五): publicity (省委宣传部 leads) and disclosure/litigation (省环保厅 leads) are two groups
+    pub, lit = d["40-4.5"]["responsibilities"]
+    assert pub["lead"] == ["省委宣传部"] and "省环保厅" in pub["participants"]
+    assert lit["lead"] == ["省环保厅"] and lit["participants"][:2] == ["省检察院", "省法院"]
+    text = d["40-4.5"]["text"]
+    assert text[slice(*lit["span"])].lstrip().startswith("推进信息公开和公益诉讼")
+    assert d["40-2.3"]["lead"] == ["省国土资源厅"]  # one statement: the flat fields are that statement's
+
+
+def test_et_al_is_a_flag_and_shared_government_is_split(catalog):
+    d = {x["clause_id"]: x for x in _json_records(catalog)}
+    [r] = d["40-2.6.1"]["responsibilities"]
+    assert r["participants"] == ["省国土资源厅", "省环保厅", "省林业厅"]
+    assert [(u["name"], u["et_al"], u["others"]) for u in r["units"] if u["et_al"]] == [("省林业厅", True, "部门")]
+    [r] = d["41-1.2.5"]["responsibilities"]
+    assert r["responsible"] == ["省国资委", "长春市政府", "吉林市政府"]
+    assert [u["name"] for u in r["units"] if u["et_al"]] == ["吉林市政府"]
+    [r] = d["41-3.9.61"]["responsibilities"]
+    assert r["responsible"][:5] == ["长春市政府", "吉林市政府", "四平市政府", "辽源市政府", "白城市政府"]
+    assert all(u["local_gov"] for u in r["units"][:5])
+
+
+def test_agency_table_rows_are_per_statement(catalog):
+    from assistant.tables import agency_rows
+    rows = agency_rows(catalog)
+    keys = [(r["agency"], r["role"], r["clause_id"], r["heading"], r["statement"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    roles = {}
+    for r in rows:
+        roles.setdefault((r["agency"], r["clause_id"], r["heading"], r["statement"]), set()).add(r["role"])
+    assert all(len(v) == 1 for v in roles.values())
+    assert not any("等" in r["agency"] for r in rows)
+    # two statements of one clause are told apart by what they cover
+    tasks = {r["heading"] for r in rows if r["clause_id"] == "40-4.5"}
+    assert len(tasks) == 2 and any(t.startswith("推进信息公开和公益诉讼") for t in tasks)

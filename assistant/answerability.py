@@ -1,0 +1,190 @@
+"""Whether the documents answer a question: answered, not stated (with the mismatch named), or off-topic.
+
+A question is *not stated* when it names something specific that the best provisions lack: a place outside
+the documents' jurisdiction, a year for which no figure is given, a kind of figure (a sum of money, an
+area, a share) that the provision never states, or a quoted name the documents never use. It is
+*off-topic* when retrieval itself is not confident that any provision is about it (see `Confidence`).
+Everything else is answered. The decision reads the parsed question and the ranked clauses, never the
+vocabulary of one question; its thresholds are fitted by eval/fit_answerability.py and stored in
+data/answerability.json.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .catalog import Catalog
+from .lexical import STOPWORDS
+from .question import Question, lexicon
+from .retrieval import Hit
+from .text import bigrams
+
+PARAMS_PATH = Path(__file__).resolve().parent / "data" / "answerability.json"
+ANSWERED, NOT_STATED, OFF_TOPIC = "answered", "not_stated", "off_topic"
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
+# a rate the question names: the run of characters ending in 率, cut at particles, years and punctuation
+RATE_RE = re.compile(r"[\u4e00-\u9fff]{2,16}?率")
+RATE_CUT = re.compile(r"[的年要是和与及、在为把将对]|\d|\W")
+QUANTITY_EN = {"money": "a sum of money", "percent": "a share or percentage", "area": "an area",
+               "count": "a number", "any": "a figure"}
+QUANTITY_ZH = {"money": "金额", "percent": "比例或百分比", "area": "面积", "count": "数量", "any": "具体数值"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str          # answered | not_stated | off_topic
+    reason: str = ""      # why not answered, in the question's language; names the mismatch
+
+    @property
+    def found(self) -> bool:
+        return self.outcome == ANSWERED
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """Off-topic when the best clause is weak on every dense signal at once — its fused standardised score
+    (how far above the typical clause it stands), USE's cosine and e5's cosine all below their thresholds —
+    or, for an English question, when too few of its words occur in the documents' English renderings
+    (`grounding`): a question on ski resorts or work permits uses words no provision's rendering uses.
+    One strong signal is enough to answer: refusing an answerable question is the worst error."""
+    max_fused: float
+    max_use: float
+    max_e5: float
+    min_grounding_en: float = 0.0
+
+    def off_topic(self, hit: Hit, *, grounding: float | None = None) -> bool:
+        s = hit.signals
+        if grounding is not None and grounding < self.min_grounding_en:
+            return True
+        return hit.score < self.max_fused and s.get("use", 1.0) < self.max_use and s.get("e5", 1.0) < self.max_e5
+
+
+@lru_cache(maxsize=2)
+def load_confidence(path: Path = PARAMS_PATH) -> Confidence:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: it holds the fitted off-topic thresholds; "
+                                "run `python eval/fit_answerability.py --write` to make it")
+    p = json.loads(path.read_text(encoding="utf-8"))["off_topic"]
+    return Confidence(p["max_fused"], p["max_use"], p["max_e5"], p.get("min_grounding_en", 0.0))
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to match 'resorts' with 'resort' and 'funded' with 'fund'."""
+    for suffix in ("ies", "es", "s", "ing", "ed", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+class Answerability:
+    def __init__(self, catalog: Catalog, *, renderings: dict | None = None, confidence: Confidence | None = None):
+        self.catalog = catalog
+        self.confidence = confidence or load_confidence()
+        corpus = "".join(d.text for d in catalog.documents)
+        self._corpus_flat = _flat(corpus)
+        self._english_flat = _flat(" ".join(renderings.values())) if renderings else ""
+        english = " ".join(renderings.values()) if renderings else ""
+        self._english_stems = {_stem(w) for w in re.findall(r"[a-z]+", english.lower())}
+        # the jurisdictions of the documents: the provinces their issuers belong to (吉林省人民政府 → 吉林)
+        regions = {region for _, zh, region in lexicon().places if region == zh}
+        self.home = {r for r in regions for d in catalog.documents if d.issuer.startswith(r)}
+
+    def grounding(self, q: Question) -> float | None:
+        """Share of an English question's content words that the documents' English renderings use (None
+        for Chinese questions, or when there are no renderings to compare with)."""
+        if not q.english or not self._english_stems:
+            return None
+        words = [w for w in re.findall(r"[a-z]+", q.text.lower()) if len(w) >= 3 and w not in STOPWORDS]
+        if not words:
+            return None
+        return sum(_stem(w) in self._english_stems for w in words) / len(words)
+
+    def context(self, hit: Hit) -> str:
+        """What a clause says, for these checks: its text and the headings and text of the items above it
+        (a year or a place stated in the parent item governs its sub-items)."""
+        parts, c = [hit.clause.text], hit.clause
+        while c.parent_id:
+            c = self.catalog.by_id[c.parent_id]
+            parts.append(c.text)
+        return "\n".join(parts)
+
+    def decide(self, q: Question, hits: list[Hit], *, cited: bool = False) -> Decision:
+        if not hits:
+            return Decision(OFF_TOPIC, "no provision matches" if q.english else "没有相关条款")
+        top = hits[0]
+        text = self.context(top)
+        for check in (self._place, self._quoted, self._year, self._rate, self._quantity):
+            reason = check(q, top, text)
+            if reason:
+                return Decision(NOT_STATED, reason)
+        if not cited and self.confidence.off_topic(top, grounding=self.grounding(q)):
+            return Decision(OFF_TOPIC, "no provision of these documents is about this question" if q.english
+                            else "这些文件中没有与该问题相关的条款")
+        return Decision(ANSWERED)
+
+    # ---- the mismatches -------------------------------------------------------------------------
+    def _place(self, q: Question, top: Hit, text: str) -> str:
+        """A place outside the documents' jurisdiction that the provision does not name."""
+        for p in q.places:
+            if p.region in self.home or p.name in text:
+                continue
+            return (f"these documents are Jilin's; the provision nearest the question does not concern {p.written}"
+                    if q.english else f"这些文件是吉林省的文件，最接近的条款未涉及{p.written}")
+        return ""
+
+    def _quoted(self, q: Question, top: Hit, text: str) -> str:
+        """A name the question quotes (“河长制”, 《…》, 'China-Northeast Asia Expo') that the documents never
+        use: in their Chinese text, or for an English question in their English renderings (when there
+        are none, an English quotation cannot be checked and is let through)."""
+        for term in q.quoted:
+            where = self._english_flat if q.english else self._corpus_flat
+            if q.english and not where:
+                continue
+            if _flat(term) not in where:
+                return (f"these documents never mention “{term}”" if q.english else f"这些文件中没有出现“{term}”")
+        return ""
+
+    def _year(self, q: Question, top: Hit, text: str) -> str:
+        """A year for which the provision states nothing (the documents' own year of issue is no mismatch)."""
+        stated = sorted({int(y) for y in YEAR_IN_TEXT.findall(text)})
+        issued = {int(d.issue_date[:4]) for d in self.catalog.documents if d.issue_date}
+        for year in q.years:
+            if year in stated or year in issued:
+                continue
+            if q.english:
+                have = f"; it states {', '.join(map(str, stated))}" if stated else "; it states no year"
+                return f"the provision nearest the question gives nothing for {year}{have}"
+            have = f"只规定了{'、'.join(f'{y}年' for y in stated)}" if stated else "未规定年份"
+            return f"最接近的条款{have}，未规定{year}年"
+        return ""
+
+    def _rate(self, q: Question, top: Hit, text: str) -> str:
+        """A rate the question names (城市生活垃圾分类覆盖率) for which the provision states no figure."""
+        if q.english or not q.asking("figure"):
+            return ""
+        stated = [t.indicator for t in self.catalog.records_of(top.clause.clause_id).targets]
+        for part in RATE_CUT.split(q.topic):
+            for m in RATE_RE.finditer(part):
+                rate = m.group(0)
+                if rate in text or any(len(bigrams(rate) & bigrams(i)) >= 0.8 * len(bigrams(rate)) for i in stated):
+                    continue
+                return f"最接近的条款没有规定{rate}"
+        return ""
+
+    def _quantity(self, q: Question, top: Hit, text: str) -> str:
+        """A kind of figure (money, area, share, count) that the provision does not state."""
+        if not q.quantity:
+            return ""
+        stated_by = lexicon().quantity[q.quantity]["stated_by"]
+        if stated_by.search(unicodedata.normalize("NFKC", top.clause.text)):
+            return ""
+        return (f"the provision nearest the question states no {QUANTITY_EN[q.quantity]}" if q.english
+                else f"最接近的条款没有规定{QUANTITY_ZH[q.quantity]}")

@@ -1,0 +1,106 @@
+"""From a visitor's words to the documents' words: each question word the documents never use (网速, 坏账,
+苞米) is matched to the documents' own terms nearest in meaning (宽带, 不良贷款, 玉米) by the multilingual
+encoders, and those terms join the lexical (BM25) query with a lower weight.
+
+The vocabulary is derived from the corpus at build time — every content word jieba finds in a clause —
+and embedded once per encoder (files `vocab.json` + `vocab.<encoder>.npy` in the build folder). Nothing
+here is a hand list: a new document brings its own vocabulary.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import Catalog
+from .lexical import Tokenizer, default_tokenizer
+
+VOCAB_FILE = "vocab.json"
+WORD_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def corpus_terms(catalog: Catalog, *, tokenizer: Tokenizer | None = None) -> list[str]:
+    """The documents' content words (nouns, verbs, adjectives as jieba tags them), two characters or more;
+    cut by `tokenizer` (the index's, default the module's)."""
+    tokenizer = tokenizer or default_tokenizer()
+    terms = set()
+    for c in catalog.clauses:
+        terms.update(w for w, _ in tokenizer.content_words(c.text) if WORD_RE.fullmatch(w))
+    return sorted(terms)
+
+
+def write_vocabulary(catalog: Catalog, encoders: dict, folder: Path, *, previous: Path | None = None,
+                     tokenizer: Tokenizer | None = None) -> None:
+    """Write the vocabulary and its vectors into a build folder; vectors of terms already embedded by the
+    same encoder in the `previous` build are reused (a rebuild embeds only new terms)."""
+    terms = corpus_terms(catalog, tokenizer=tokenizer)
+    names = {enc_id: enc.name for enc_id, enc in encoders.items()}
+    old = _previous(previous, names) if previous is not None else {}
+    (folder / VOCAB_FILE).write_text(json.dumps({"terms": terms, "encoders": names}, ensure_ascii=False),
+                                     encoding="utf-8")
+    for enc_id, enc in encoders.items():
+        known = old.get(enc_id, {})
+        todo = [t for t in terms if t not in known]
+        fresh = dict(zip(todo, _encode(enc, todo)))
+        vecs = np.array([known[t] if t in known else fresh[t] for t in terms], dtype=np.float32).reshape(-1, enc.dim)
+        np.save(folder / f"vocab.{enc_id}.npy", vecs)
+
+
+def _encode(enc, terms: list[str]) -> np.ndarray:
+    return np.vstack([enc.encode_queries(terms[i:i + 128]) for i in range(0, len(terms), 128)]) if terms \
+        else np.zeros((0, enc.dim), dtype=np.float32)
+
+
+def _previous(folder: Path, names: dict) -> dict:
+    """Per encoder id, term → vector from an earlier build by the same encoder (empty when there is none)."""
+    path = folder / VOCAB_FILE
+    if not path.is_file():
+        return {}
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(meta, dict):  # written by another version of this program: nothing to reuse
+        return {}
+    out = {}
+    for enc_id, name in names.items():
+        vec_path = folder / f"vocab.{enc_id}.npy"
+        if meta.get("encoders", {}).get(enc_id) == name and vec_path.is_file():
+            vecs = np.load(vec_path)
+            if len(vecs) == len(meta["terms"]):
+                out[enc_id] = dict(zip(meta["terms"], vecs))
+    return out
+
+
+@dataclass(frozen=True)
+class Bridge:
+    terms: tuple[str, ...]
+    vectors: dict            # encoder id → (n_terms, dim) normalised vectors
+    min_similarity: dict     # encoder id → cosine from which a term counts as near
+    per_word: int = 2        # terms taken per unknown word
+
+    @classmethod
+    def load(cls, folder: Path, *, min_similarity: dict, per_word: int = 2) -> "Bridge":
+        terms = tuple(json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))["terms"])
+        vectors = {enc_id: np.load(folder / f"vocab.{enc_id}.npy") for enc_id in min_similarity}
+        for enc_id, v in vectors.items():
+            if len(v) != len(terms):
+                raise ValueError(f"vocab.{enc_id}.npy holds {len(v)} vectors for {len(terms)} terms")
+        return cls(terms, vectors, dict(min_similarity), per_word)
+
+    def near_terms(self, words: list[str], encoders: dict) -> list[str]:
+        """The documents' terms nearest to each of `words`: above every encoder's floor on at least one
+        encoder, ranked by their summed margins over the floors."""
+        if not words or not self.terms:
+            return []
+        margins = np.zeros((len(words), len(self.terms)), dtype=np.float32)
+        near = np.zeros((len(words), len(self.terms)), dtype=bool)
+        for enc_id, floor in self.min_similarity.items():
+            sims = encoders[enc_id].encode_queries(words) @ self.vectors[enc_id].T
+            margins += (sims - floor) / max(1.0 - floor, 1e-6)
+            near |= sims >= floor
+        out = []
+        for i in range(len(words)):
+            order = [j for j in np.argsort(-margins[i]) if near[i, j]][:self.per_word]
+            out += [self.terms[j] for j in order]
+        return out

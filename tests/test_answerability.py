@@ -1,0 +1,56 @@
+"""Whether the documents answer: each mismatch that makes a question 'not stated', and what is no mismatch."""
+import pytest
+
+from assistant.answerability import NOT_STATED, Answerability, Confidence
+from assistant.glossary import load_renderings
+from assistant.question import parse
+from assistant.retrieval import Hit
+
+ALWAYS_CONFIDENT = Confidence(-1e9, -1e9, -1e9, 0.0)
+
+
+@pytest.fixture(scope="module")
+def judge(catalog):
+    return Answerability(catalog, renderings=load_renderings(), confidence=ALWAYS_CONFIDENT)
+
+
+def decide(judge, catalog, question, clause_id):
+    return judge.decide(parse(question), [Hit(catalog.by_id[clause_id], 10.0, {"e5": 0.9, "use": 0.5})])
+
+
+@pytest.mark.parametrize("q, cid, reason_has", [
+    ("辽宁省对搞土壤修复的企业有什么扶持政策？", "40-2.7.2", "辽宁"),                       # another province
+    ("浙江省的生态环境损害赔偿绩效评估由哪个部门组织？", "42-2.4", "浙江"),                # named elsewhere, not here
+    ("到2025年，全省要新建多少个5A级景区？", "41-2.6.34", "2025"),                       # a year not stated
+    ("What output value should Jilin's soil remediation industry reach by 2035?", "40-2.7.2", "2035"),
+    ("煤矿去产能以后，分流的职工每人能拿多少安置补偿金？", "41-2.5.25", "金额"),           # no sum of money
+    ("长春新区规划面积有多少平方公里？", "41-3.9.57", "面积"),
+    ("“河长制”在这几个文件里由哪个部门牵头？", "40-2.6.3", "河长制"),                     # a name never used
+    ("吉林省城市生活垃圾分类覆盖率目标是多少？", "40-2.5.4", "城市生活垃圾分类覆盖率"),     # a rate not stated
+])
+def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
+    d = decide(judge, catalog, q, cid)
+    assert d.outcome == NOT_STATED and reason_has in d.reason, d
+
+
+@pytest.mark.parametrize("q, cid", [
+    ("我家在公主岭种地，我们那儿算不算中部黑土地核心区？", "40-2.1"),     # a place in Jilin
+    ("到2020年农膜回收率要达到多少？", "40-2.5.1"),                      # the rate is stated (its year carried)
+    ("2020年秸秆综合利用率要达到多少？", "40-2.5.5"),
+    ("吉林省的秸秆综合利用率目标是多少？", "40-2.5.5"),
+    ("化肥利用率到2020年要提高到多少？", "40-2.5.1"),
+    ("2016年印发的清洁土壤行动计划由谁负责落实？", "40-3.2"),             # the documents' own year
+    ("Which department handles the Made in China 2025 measure?", "41-2.4.17"),  # 2025 in a name
+    ("项目负责和服务推进机制实行几级联动部署？", "41-2.8.55"),            # 三级: a count in words
+    ("Are any new high-speed rail lines towards Liaoning being planned?", "41-3.9.60"),
+])
+def test_answerable_is_not_refused(judge, catalog, q, cid):
+    assert decide(judge, catalog, q, cid).found
+
+
+def test_off_topic_needs_every_signal_weak():
+    c = Confidence(max_fused=8.0, max_use=0.3, max_e5=0.85)
+    weak = Hit(None, 5.0, {"use": 0.1, "e5": 0.8})
+    assert c.off_topic(weak)
+    assert not c.off_topic(Hit(None, 5.0, {"use": 0.1, "e5": 0.9}))   # e5 confident: answered
+    assert not c.off_topic(Hit(None, 9.0, {"use": 0.1, "e5": 0.8}))   # stands out of the clauses: answered

@@ -1,0 +1,60 @@
+"""Parsing a question once: what it asks and what specific things it names (no model needed)."""
+import pytest
+
+from assistant.question import parse
+
+
+@pytest.mark.parametrize("q, asks", [
+    ("矿山土壤生态环境恢复治理由哪个部门牵头？", {"lead"}),
+    ("村旁边的废矿坑谁来管？", {"lead"}),
+    ("污染了环境，修复的钱谁来出？", {"liable"}),
+    ("Who has to pay for environmental damage?", {"liable"}),
+    ("生态环境损害赔偿权利人是谁？", {"right"}),
+    ("那参与单位呢？", {"participants"}),
+    ("化肥利用率到2020年要提高到多少？", {"figure"}),
+    ("What is the completion date of the soil monitoring network?", {"when"}),   # a deadline, not the date of issue
+    ("When was document 41 issued?", {"date"}),
+    ("清洁土壤行动计划的主要指标有哪些？", {"figure"}),
+    ("这条的原文", {"full_text"}),
+    ("省环保厅牵头哪些工作？", {"lead", "tasks_of"}),
+])
+def test_what_is_asked(q, asks):
+    assert asks <= parse(q).asks, parse(q).asks
+
+
+def test_date_of_issue_is_not_a_deadline():
+    assert "date" not in parse("What is the completion date of the soil monitoring network?").asks
+    assert "date" not in parse("土壤监测网络什么时候建成？").asks
+
+
+def test_topic_keeps_words_that_contain_question_characters():
+    # 指 of 指标 and 其 of 其他 are not question words
+    assert "指标" in parse("清洁土壤行动计划的主要指标有哪些？").topic
+    assert not parse("国有企业改革有其他措施吗？").points_back
+    assert parse("其牵头单位是谁？").points_back
+
+
+@pytest.mark.parametrize("q, places", [
+    ("辽宁省对搞土壤修复的企业有什么扶持政策？", [("辽宁", "辽宁")]),
+    ("Which agency leads research on soil remediation technology in Inner Mongolia?", [("内蒙古", "内蒙古")]),
+    ("我家在公主岭种地，我们那儿算不算中部黑土地核心区？", [("公主岭", "吉林")]),
+    ("What's the matter with the soil in the west of the province?", []),
+])
+def test_places(q, places):
+    assert [(p.name, p.region) for p in parse(q).places] == places
+
+
+def test_years_quantities_and_quotes():
+    q = parse("到2025年，全省要新建多少个5A级景区？")
+    assert q.years == (2025,) and q.quantity == "count"
+    assert parse("环境污染让人得了病，按规定每人最高能赔多少钱？").quantity == "money"
+    assert parse("长春新区规划面积有多少平方公里？").quantity == "area"
+    assert parse("“河长制”在这几个文件里由哪个部门牵头？").quoted == ("河长制",)
+    assert parse("“河长制”在这几个文件里由哪个部门牵头？").quantity is None   # 这几个 asks no figure
+    assert parse("What's the role of the 'China-Northeast Asia Expo'?").quoted == ("China-Northeast Asia Expo",)
+    assert parse("What's the matter with the province's soil?").quoted == ()
+
+
+def test_follow_up_in_the_frame_of_the_last_question():
+    q = parse("矿山治理呢？").with_asks(parse("秸秆综合利用率的目标是多少？").asks)
+    assert "figure" in q.asks and q.inherited == ("figure",)
