@@ -9,11 +9,14 @@ by assistant/serve.py: no uploads, bounded requests, a fair share per client, se
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import os
 import re
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -24,6 +27,7 @@ from assistant.corpus import DEFAULT_CORPUS_DIR
 from assistant.errors import AssistantError, BadQuestion
 from assistant.index import DEFAULT_INDEX_DIR
 from assistant.render import CSS, LABELS, PAGE_JS, copy_text, document_html, evidence_html
+from assistant.runtime import start as start_runtime
 from assistant.serve import public_app, serve
 from assistant.serve_guard import Limits
 from assistant.tables import agency_rows, target_rows, to_csv
@@ -40,6 +44,10 @@ EXAMPLES = [
     "What is the straw target?", "生态环境损害赔偿权利人是谁？", "省财政厅牵头哪些工作？", "41号文第17条",
 ]
 DOCS = ("40", "41", "42")
+TARGETS_CSV = "jilin-policy-targets.csv"
+# A download's folder outlives its request by this much: Gradio copies the file into its own cache while
+# answering the request, so anything older is no longer read.
+DOWNLOAD_TTL = 600.0
 UNOFFICIAL = "(unofficial English rendering of the Chinese provision)"
 
 
@@ -61,6 +69,9 @@ class Page:
         self.status = {"built": m.get("built_at", "?"), "clauses": m["counts"]["clauses"],
                        "passages": m["counts"]["passages"],
                        "model": " + ".join(e["name"] for e in m["encoders"]) + " + BM25"}
+        # this page's downloads: a private folder (mode 0700, unpredictable name), removed at exit
+        self.downloads = Path(tempfile.mkdtemp(prefix="jilin-policy-downloads-"))
+        atexit.register(self._remove_downloads)
 
     # ---- ask ------------------------------------------------------------------------------------
     def respond(self, question: str, chat: list, answers: list, lang: str, doc: str):
@@ -76,6 +87,9 @@ class Page:
             a = conv.ask(question, doc=None if doc in (None, "", "all") else doc)
         except BadQuestion as e:
             raise gr.Error(str(e)) from None
+        except AssistantError as e:  # the cause, without paths, for the visitor; in full in the server log
+            print(f"ui: {e}", file=sys.stderr)
+            raise gr.Error(f"暂时无法回答 / Cannot answer right now: {public_message(str(e))}") from e
         reply = self.reply_text(a)
         chat = list(chat or [])[-2 * (KEEP_EXCHANGES - 1):] + [{"role": "user", "content": question},
                                                                {"role": "assistant", "content": reply}]
@@ -116,11 +130,32 @@ class Page:
                 for r in self.targets]
 
     def targets_csv(self) -> str:
-        path = Path(tempfile.gettempdir()) / "jilin-policy-targets.csv"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("\ufeff" + to_csv(self.targets), encoding="utf-8")  # BOM: Excel opens Chinese correctly
-        os.replace(tmp, path)
+        """The targets table as a CSV file of this request's own: a new folder in the page's private one.
+
+        Gradio calls this on every page load and copies the file into its cache; two visitors never share
+        a file, and no other user of the machine can guess or pre-empt its path."""
+        self._remove_old_downloads()
+        folder = Path(tempfile.mkdtemp(dir=self.downloads))
+        path = folder / TARGETS_CSV
+        with open(path, "x", encoding="utf-8", newline="") as f:
+            f.write("\ufeff" + to_csv(self.targets))  # BOM: Excel opens Chinese correctly
         return str(path)
+
+    def _remove_downloads(self) -> None:
+        try:
+            shutil.rmtree(self.downloads)
+        except OSError as e:
+            print(f"ui: could not remove the download folder {self.downloads} ({e}); delete it by hand",
+                  file=sys.stderr)
+
+    def _remove_old_downloads(self) -> None:
+        cutoff = time.time() - DOWNLOAD_TTL
+        for folder in self.downloads.iterdir():
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder)
+            except FileNotFoundError:  # another request removed it first
+                continue
 
     def footer(self, lang: str) -> str:
         return LABELS[lang]["footer"].format(**self.status)
@@ -172,6 +207,7 @@ def error_page(message: str) -> gr.Blocks:
 
 
 def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> gr.Blocks:
+    start_runtime(concurrency=CONCURRENCY)  # before any model loads: the encode pool is sized from it
     try:
         page = Page(load_answerer(index_dir, corpus_dir=corpus_dir))
     except AssistantError as e:

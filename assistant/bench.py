@@ -1,9 +1,10 @@
 """`python -m assistant bench` — speed, memory and scale figures, printed (targets beside them).
 
 Measures, in one run: index build time from scratch; cold start to first answer (a fresh process);
-warm `ask` p50/p95 over the dev questions next to the raw e5 query-encode p50; peak RSS of a serving
-process; and a scale curve of the FAISS index chosen by size on synthetic clustered vectors of the
-encoders' dimensions (build time, search p50, recall@10 against exact search).
+warm `ask` p50/p95 over the questions of the file it is given (`--questions`, default eval/dev.jsonl)
+next to the raw e5 query-encode p50; peak RSS of a serving process; and a scale curve of the FAISS
+index chosen by size on synthetic clustered vectors of the encoders' dimensions (build time, search
+p50, recall@10 against exact search).
 """
 from __future__ import annotations
 
@@ -16,21 +17,36 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import DataError
+
 ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT / "eval" / "dev.jsonl"
+
+
+def read_questions(path: Path) -> list[str]:
+    """The questions of a JSON-lines file (one object with a "question" field per line), read when asked."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        questions = [r["question"] for r in rows]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DataError(f"cannot read questions from {path} ({type(e).__name__}: {e}); give a JSON-lines file "
+                        'with one {"question": …} object per line (eval/dev.jsonl is one)') from e
+    if not questions:
+        raise DataError(f"{path} holds no questions; give a JSON-lines file with one {{\"question\": …}} per line")
+    return questions
 
 
 def _pcts(xs: list[float]) -> tuple[float, float]:
     return float(np.percentile(xs, 50) * 1000), float(np.percentile(xs, 95) * 1000)
 
 
-def serving_probe(index_dir: str, corpus_dir: str) -> None:
+def serving_probe(index_dir: str, corpus_dir: str, questions_path: str) -> None:
     """Run in a fresh process: load, answer the first question (time from process start), answer the
     rest, print one JSON line with the timings and the peak RSS."""
     t_first = None
     from .answer import load_answerer
     answerer = load_answerer(Path(index_dir), corpus_dir=Path(corpus_dir))
-    questions = [json.loads(line)["question"] for line in DEV.open(encoding="utf-8")]
+    questions = read_questions(Path(questions_path))
     answerer.ask(questions[0])
     t_first = time.time()
     for q in questions:
@@ -42,17 +58,17 @@ def serving_probe(index_dir: str, corpus_dir: str) -> None:
     print(json.dumps({"first_answer_at": t_first, "peak_rss_mb": hwm_kb / 1024}))
 
 
-def cold_start(index_dir: Path, corpus_dir: Path) -> dict:
+def cold_start(index_dir: Path, corpus_dir: Path, questions: Path) -> dict:
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", "import sys; from assistant.bench import serving_probe; "
-                                                "serving_probe(sys.argv[1], sys.argv[2])", str(index_dir), str(corpus_dir)],
+                                                "serving_probe(*sys.argv[1:4])", str(index_dir), str(corpus_dir),
+                          str(Path(questions).resolve())],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     probe = json.loads(out.stdout.strip().splitlines()[-1])
     return {"cold_start_s": probe["first_answer_at"] - t0, "peak_rss_mb": probe["peak_rss_mb"]}
 
 
-def warm_latency(answerer, rounds: int = 3) -> dict:
-    questions = [json.loads(line)["question"] for line in DEV.open(encoding="utf-8")]
+def warm_latency(answerer, questions: list[str], rounds: int = 3) -> dict:
     e5 = answerer.retriever.encoders["e5"]
     for q in questions[:5]:
         answerer.ask(q)
@@ -106,7 +122,9 @@ def scale_point(n: int, dim: int, *, queries: int = 200) -> dict:
             "search_p50_ms": _pcts(times)[0], "recall_at_10": recall}
 
 
-def run(*, index_dir: Path, corpus_dir: Path, sizes: list[int], full: bool = True) -> None:
+def run(*, index_dir: Path, corpus_dir: Path, sizes: list[int], full: bool = True,
+        questions: Path = ROOT / "eval" / "dev.jsonl") -> None:
+    """Print the figures. `questions`: the JSON-lines file whose questions are timed (read here, first)."""
     from .answer import Answerer, encoders_for
     from .catalog import Catalog
     from .glossary import load_renderings
@@ -115,6 +133,7 @@ def run(*, index_dir: Path, corpus_dir: Path, sizes: list[int], full: bool = Tru
 
     print("== policy assistant bench (2 cores; targets in brackets)")
     if full:
+        asked = read_questions(questions)
         t = time.perf_counter()
         index = load_index(index_dir, corpus_dir=corpus_dir)
         encoders = encoders_for(index.manifest)
@@ -125,9 +144,9 @@ def run(*, index_dir: Path, corpus_dir: Path, sizes: list[int], full: bool = Tru
                         english=load_renderings())
             print(f"index build from scratch: {time.perf_counter() - t:.1f} s "
                   f"({index.manifest['counts']['passages']} passages × {len(encoders)} encoders + BM25)")
-        cs = cold_start(index_dir, corpus_dir)
+        cs = cold_start(index_dir, corpus_dir, questions)
         print(f"cold start to first answer: {cs['cold_start_s']:.1f} s (new process: imports, models, index)")
-        lat = warm_latency(Answerer(Retriever(index, encoders)))
+        lat = warm_latency(Answerer(Retriever(index, encoders)), asked)
         ratio = lat["ask_p50_ms"] / lat["encode_p50_ms"]
         print(f"e5 query encode: p50 {lat['encode_p50_ms']:.1f} ms, p95 {lat['encode_p95_ms']:.1f} ms")
         print(f"warm ask: p50 {lat['ask_p50_ms']:.1f} ms, p95 {lat['ask_p95_ms']:.1f} ms "

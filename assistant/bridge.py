@@ -16,24 +16,27 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import Catalog
-from .lexical import content_words
+from .lexical import Tokenizer, default_tokenizer
 
 VOCAB_FILE = "vocab.json"
 WORD_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
-def corpus_terms(catalog: Catalog) -> list[str]:
-    """The documents' content words (nouns, verbs, adjectives as jieba tags them), two characters or more."""
+def corpus_terms(catalog: Catalog, *, tokenizer: Tokenizer | None = None) -> list[str]:
+    """The documents' content words (nouns, verbs, adjectives as jieba tags them), two characters or more;
+    cut by `tokenizer` (the index's, default the module's)."""
+    tokenizer = tokenizer or default_tokenizer()
     terms = set()
     for c in catalog.clauses:
-        terms.update(w for w, _ in content_words(c.text) if WORD_RE.fullmatch(w))
+        terms.update(w for w, _ in tokenizer.content_words(c.text) if WORD_RE.fullmatch(w))
     return sorted(terms)
 
 
-def write_vocabulary(catalog: Catalog, encoders: dict, folder: Path, *, previous: Path | None = None) -> None:
+def write_vocabulary(catalog: Catalog, encoders: dict, folder: Path, *, previous: Path | None = None,
+                     tokenizer: Tokenizer | None = None) -> None:
     """Write the vocabulary and its vectors into a build folder; vectors of terms already embedded by the
     same encoder in the `previous` build are reused (a rebuild embeds only new terms)."""
-    terms = corpus_terms(catalog)
+    terms = corpus_terms(catalog, tokenizer=tokenizer)
     names = {enc_id: enc.name for enc_id, enc in encoders.items()}
     old = _previous(previous, names) if previous is not None else {}
     (folder / VOCAB_FILE).write_text(json.dumps({"terms": terms, "encoders": names}, ensure_ascii=False),

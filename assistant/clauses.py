@@ -284,6 +284,11 @@ def find_clause(clauses: list[Clause], query: str) -> Clause:
     if parsed:
         key, (part, item, sub, subsub) = parsed
         want = [str(x) for x in (part, item, sub, subsub) if x is not None]
+        if part is None and item is None and sub is not None and subsub is None:
+            # 第1条 in a document numbered in measures is measure 1, not the part whose path is also "1"
+            for c in clauses:
+                if c.doc_key == key and c.level == "measure" and c.clause_id.rsplit(".", 1)[-1] == str(sub):
+                    return c
         for c in clauses:
             if c.doc_key != key or c.level in ("notice", "preamble", "closing", "paragraph", "dash"):
                 continue

@@ -11,6 +11,9 @@ from .corpus import DEFAULT_CORPUS_DIR
 from .index import DEFAULT_INDEX_DIR
 from .errors import AssistantError
 from .records import clause_to_dict
+from .runtime import start as start_runtime
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "dev.jsonl"
 
 
 def _print_json(obj) -> None:
@@ -131,18 +134,26 @@ def cmd_ask(args) -> int:
     if args.doc:
         answerer.catalog.document(args.doc)
     if args.batch:
+        def answer_lines(stream) -> None:
+            for line in stream:
+                q = line.rstrip("\r\n")
+                try:
+                    out = answerer.ask(q, top_k=args.top_k, doc=args.doc).to_dict()
+                except BadQuestion as e:
+                    out = {"question": q, "found": False, "answer": "", "error": str(e), "citations": []}
+                print(json.dumps(out, ensure_ascii=False), flush=True)
+
         if args.batch == "-":
             sys.stdin.reconfigure(errors="replace")  # a line of bad bytes is a bad question, not a crash
-            stream = sys.stdin
+            answer_lines(sys.stdin)
         else:
-            stream = open(args.batch, encoding="utf-8", errors="replace")
-        for line in stream:
-            q = line.rstrip("\r\n")
             try:
-                out = answerer.ask(q, top_k=args.top_k, doc=args.doc).to_dict()
-            except BadQuestion as e:
-                out = {"question": q, "found": False, "answer": "", "error": str(e), "citations": []}
-            print(json.dumps(out, ensure_ascii=False), flush=True)
+                f = open(args.batch, encoding="utf-8", errors="replace")
+            except OSError as e:
+                raise BadQuestion(f"cannot read the batch file {args.batch} ({e.strerror}); give a file of "
+                                  "questions, one per line, or '-' for standard input") from e
+            with f:
+                answer_lines(f)
         return 0
     question = " ".join(args.question)
     a = answerer.ask(question, top_k=args.top_k, doc=args.doc)
@@ -202,7 +213,8 @@ def cmd_targets(args) -> int:
 def cmd_bench(args) -> int:
     from .bench import run
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
-    run(index_dir=args.index, corpus_dir=args.corpus, sizes=sizes, full=not args.scale_only)
+    run(index_dir=args.index, corpus_dir=args.corpus, sizes=sizes, full=not args.scale_only,
+        questions=args.questions)
     return 0
 
 
@@ -256,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
     s.add_argument("--sizes", default="10000,100000,1000000", help="scale-curve sizes, comma-separated")
     s.add_argument("--scale-only", action="store_true", help="only the scale curve")
+    s.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS,
+                   help="JSON lines with a 'question' field, timed for the latency figures (default eval/dev.jsonl)")
     s.set_defaults(func=cmd_bench)
 
     for name, func, help_ in (("agencies", cmd_agencies, "agency → provisions it leads, takes part in, is responsible for"),
@@ -273,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        start_runtime()  # once, before any model loads: offline models, one BLAS thread, the encode pool
         return args.func(args)
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -38,6 +38,10 @@ class Conversation:
         """Answer in context: a follow-up, or a short question the documents cannot answer on its own
         ("什么时候完成？"), is answered from the previous answer's clause."""
         q = parse(question)
+        if not re.search(r"[^\W_]", q.text):  # nothing asked: an empty question, whatever came before
+            answer = self.answerer.answer(q, top_k=top_k, doc=doc)
+            self.history.append(answer)
+            return answer
         last = self.history[-1] if self.history else None
         context = last if last is not None and last.found and last.citations and last.kind != "reverse" else None
         context_doc = context.citations[0].clause_id.split("-")[0] if context else None

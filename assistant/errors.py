@@ -36,6 +36,16 @@ class IndexError_(AssistantError):
     exit_code = 3
 
 
+class BuildInProgress(IndexError_):
+    """Another build is writing the same index folder; this one is refused instead of racing it."""
+
+
+class DataError(AssistantError):
+    """A data file (the glossary or renderings that ship with the package, a question file) is missing or malformed."""
+
+    exit_code = 5
+
+
 class ModelError(AssistantError):
     """An encoder cannot be provisioned or loaded offline."""
 

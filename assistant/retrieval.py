@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -25,6 +25,7 @@ from .index import LoadedIndex
 from .lexical import content_words, tokenize
 from .models import Encoder
 from .question import topic_of
+from .runtime import encode_pool
 
 RRF_K = 60
 DOC_REF = re.compile(r"(?:〔\d{4}〕)?(?P<a>\d{1,4})\s*号|\b(?:no\.?|number|document|doc\.?)\s*(?P<b>\d{1,4})\b", re.I)
@@ -87,7 +88,8 @@ def english_phrases(question: str, zh_terms: list[str], glossary) -> list[str]:
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, encoders: dict[str, Encoder], *, fusion: str = "z"):
+    def __init__(self, index: LoadedIndex, encoders: dict[str, Encoder], *, fusion: str = "z",
+                 executor: Executor | None = None):
         missing = set(index.faiss) - set(encoders)
         if missing:
             raise ValueError(f"no encoder given for index signal(s) {sorted(missing)}")
@@ -103,8 +105,9 @@ class Retriever:
         self.n_clauses = len(index.catalog.clauses)
         # the first encoder (e5 through onnxruntime, which runs without holding the GIL) works in a
         # helper thread while the asking thread runs the others and BM25: a question waits for the
-        # slowest signal, not for their sum. Two helpers: the page answers two visitors at once.
-        self._helpers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
+        # slowest signal, not for their sum. The helpers are the process's one encode pool, sized from the
+        # serving concurrency (runtime.start), shared by every Retriever; `executor` replaces it.
+        self._helpers = executor or encode_pool()
 
     def _clause_max(self, passage_scores: np.ndarray, *, rows: np.ndarray | None = None) -> np.ndarray:
         """Per clause, the best score among its passages (`rows`: which passages; default the retrieval ones)."""

@@ -38,7 +38,8 @@ def main(paths):
     encoders = encoders_for(index.manifest)
     clauses = index.catalog.clauses
     for path in paths:
-        qs = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+        with open(path, encoding="utf-8") as f:
+            qs = [json.loads(line) for line in f if line.strip()]
         qs = [q for q in qs if q["gold_quotes"]]
         r = Retriever(index, encoders)
         alone = {}

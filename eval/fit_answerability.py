@@ -36,7 +36,9 @@ def rows_of(answerer, paths):
     """Per question: answerable?, refused by a not-stated check?, and the best clause's signals."""
     out = []
     for path in paths:
-        for line in open(ROOT / path, encoding="utf-8"):
+        with open(ROOT / path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        for line in lines:
             if not line.strip():
                 continue
             item = json.loads(line)

@@ -44,7 +44,9 @@ def standardised(retriever, paths):
     out = {}
     for path in paths:
         rows = []
-        for line in open(ROOT / path, encoding="utf-8"):
+        with open(ROOT / path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        for line in lines:
             q = json.loads(line) if line.strip() else None
             if not q or not q["gold_quotes"]:
                 continue

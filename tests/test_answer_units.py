@@ -70,10 +70,23 @@ def test_targets_table_and_csv(catalog):
     assert text.splitlines()[0].startswith("kind,indicator,value,qualifier,year") and "秸秆综合利用率" in text
 
 
-@pytest.mark.parametrize("q, title", [("42号文件的标题是什么？", True), ("吉政发〔2016〕40号文件叫什么？", True),
-                                      ("What is the title of document No. 42?", True),
-                                      ("What is document 41 called?", True), ("领导小组叫什么？", False),
-                                      ("What is the leading group called?", False), ("41号文的文号？", False)])
+@pytest.mark.parametrize("q, title", [
+    # the phrasings the patterns were written for
+    ("42号文件的标题是什么？", True), ("吉政发〔2016〕40号文件叫什么？", True), ("What is the title of document No. 42?", True),
+    ("What is document 41 called?", True), ("领导小组叫什么？", False), ("What is the leading group called?", False),
+    ("41号文的文号？", False),
+    # other ways of asking for a document's title
+    ("40号文件的全称是什么？", True), ("请问41号文的名称", True), ("吉政发〔2016〕42号的题目是什么", True),
+    ("42号文件叫什么名字？", True), ("40号通知的标题", True), ("What's the full name of document 40?", True),
+    ("Give me the title of No. 41", True), ("document 42 title?", True), ("What is plan No. 40 called?", True),
+    ("What is the title of Ji Zheng Fa [2016] No. 40?", True),
+    # names of other things, and other questions about a document
+    ("省环保厅的全称是什么？", False), ("生态环境损害赔偿工作领导小组的名称", False), ("领导小组叫什么名字？", False),
+    ("这项工作叫什么？", False), ("What is the name of the leading group?", False), ("Who leads the leading group?", False),
+    ("What is the document number of No. 41?", False), ("秸秆综合利用率的目标是多少？", False),
+    ("What is the full name of the Provincial Environmental Protection Department?", False),
+    ("title of the leading group", False),
+])
 def test_title_questions(q, title):
     assert ("title" in parse(q).asks) is title
 

@@ -180,3 +180,27 @@ def test_not_stated_gives_the_reason_and_the_nearest_provisions(answerer):
 def test_an_agency_with_a_topic_is_not_a_list_of_its_provisions(answerer):
     a = answerer.ask("What does the Provincial Environmental Protection Department have to do about tailings ponds?")
     assert a.kind != "reverse" and a.citations[0].clause_id == "40-2.4.3"
+
+
+def test_200_threads_asking_at_once_get_the_answers_of_one_thread(answerer):
+    """Real models: e5 in the shared pool, USE under one BLAS thread, BM25 and coverage through jieba."""
+    import threading
+    qs = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+          if line.strip()][:20]
+    alone = {q: answerer.ask(q).to_dict() for q in qs}
+    n = 200
+    start = threading.Barrier(n)
+    got: list = [None] * n
+
+    def ask(i):
+        start.wait()
+        got[i] = (qs[i % len(qs)], answerer.ask(qs[i % len(qs)]).to_dict())
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert all(g is not None for g in got), "a thread did not finish"
+    differ = [q for q, d in got if d != alone[q]]
+    assert not differ, f"{len(differ)} of {n} answers differ from one thread's, e.g. {differ[0]!r}"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.loadtest import start_server, stop_server
+from assistant.loadtest import running_server
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,9 +30,8 @@ WATCH_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviolat
 
 @pytest.fixture(scope="module")
 def server(index_dir):
-    proc, url = start_server(index_dir)
-    yield url
-    stop_server(proc)
+    with running_server(index_dir) as (_, url):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -282,9 +281,8 @@ def planted(tmp_path_factory):
     (corpus / "page.txt").write_text(page.replace("特制定本计划。", "特制定本计划。" + MARKUP, 1), encoding="utf-8")
     subprocess.run([sys.executable, "-m", "assistant", "--corpus", str(corpus), "build", "--index", str(root / "index")],
                    cwd=ROOT, check=True, capture_output=True)
-    proc, url = start_server(root / "index", "--corpus", str(corpus))
-    yield url
-    stop_server(proc)
+    with running_server(root / "index", "--corpus", str(corpus)) as (_, url):
+        yield url
 
 
 def test_injected_markup_is_shown_as_text(browser, planted):
@@ -309,15 +307,12 @@ def test_injected_markup_is_shown_as_text(browser, planted):
 
 
 def test_missing_index_shows_a_friendly_page(browser, tmp_path):
-    proc, url = start_server(tmp_path / "no-index")
-    try:
+    with running_server(tmp_path / "no-index") as (_, url):
         ctx, pg = open_page(browser, url)
         pg.wait_for_selector("text=暂时无法提供服务", timeout=30000)
         text = pg.locator("body").inner_text()
         assert "make index" in text and str(tmp_path) not in text and "Traceback" not in text
         ctx.close()
-    finally:
-        stop_server(proc)
 
 
 def test_short_load_and_burst_past_the_queue(index_dir, capsys):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.loadtest import _rss_mb, start_server, stop_server
+from assistant.loadtest import _rss_mb, running_server
 from assistant.serve import HEADER_SECONDS
 from assistant.serve_guard import Limits
 
@@ -37,12 +37,11 @@ def server(index_dir, tmp_path_factory):
     """The page with its temp folder inside the test's: whatever the server writes there is seen."""
     tmp = tmp_path_factory.mktemp("server-tmp")
     env = dict(os.environ, TMPDIR=str(tmp), GRADIO_TEMP_DIR=str(tmp / "gradio"))
-    proc, url = start_server(index_dir, env=env)
-    port = int(url.rsplit(":", 1)[1].strip("/"))
-    ask(port, QUESTIONS[0], source=PROBE)    # warm: first answers load lazily
-    before = snapshot(tmp)
-    yield {"port": port, "pid": proc.pid, "tmp": tmp, "files": before}
-    stop_server(proc)
+    with running_server(index_dir, env=env) as (proc, url):
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        ask(port, QUESTIONS[0], source=PROBE)    # warm: first answers load lazily
+        before = snapshot(tmp)
+        yield {"port": port, "pid": proc.pid, "tmp": tmp, "files": before}
     for k, v in FIGURES.items():
         print(f"{k}: {v}")
 

@@ -1,12 +1,18 @@
 """The index contract with a deterministic fake embedder: save → load → search, checks, atomic builds."""
 import hashlib
 import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant.errors import IndexError_
-from assistant.index import build_index, live_folder, load_index, make_faiss
+from assistant.errors import BuildInProgress, IndexError_
+from assistant.index import build_index, build_lock, live_folder, load_index, make_faiss
 from assistant.models import Encoder
 from assistant.retrieval import Retriever
 
@@ -55,11 +61,17 @@ def test_save_load_search_roundtrip(built):
 def test_faiss_equals_bruteforce(built):
     index_dir, folder, enc = built
     ix = load_index(index_dir)
-    vecs = ix.faiss["e5"].reconstruct_n(0, ix.faiss["e5"].ntotal)
+    # brute force over the passages embedded afresh: row i of the index must be passage i
+    vecs = enc["e5"].encode_passages([p["text"] for p in ix.passages])
+    assert np.allclose(ix.faiss["e5"].reconstruct_n(0, ix.faiss["e5"].ntotal), vecs, atol=1e-6)
     q = enc["e5"].encode_queries(["矿山土壤生态环境恢复治理"])
     scores, rows = ix.faiss["e5"].search(q, 10)
-    brute = np.argsort(-(vecs @ q[0]), kind="stable")[:10]
-    assert np.allclose(scores[0], (vecs @ q[0])[brute], atol=1e-5)
+    exact = vecs @ q[0]
+    brute = np.argsort(-exact, kind="stable")[:10]
+    assert np.allclose(scores[0], exact[brute], atol=1e-5)
+    # the rows are the passages that have those scores (ties may come in another order), each once
+    assert len(set(rows[0])) == 10 and np.allclose(exact[rows[0]], scores[0], atol=1e-5)
+    assert set(rows[0]) <= set(np.nonzero(exact >= exact[brute[-1]] - 1e-5)[0])
 
 
 def test_ivf_above_threshold_recalls_exact(tmp_path):
@@ -133,11 +145,28 @@ def test_missing_index_says_how_to_build(tmp_path):
         load_index(tmp_path / "nothing")
 
 
-def test_wrong_dimension_encoder_is_refused(built):
+def test_unknown_encoder_is_refused(built):
     index_dir, folder, _ = built
     from assistant.answer import encoders_for
     with pytest.raises(IndexError_, match="not available here"):
         encoders_for(load_index(index_dir).manifest)
+
+
+def test_wrong_dimension_encoder_is_refused(built, monkeypatch):
+    """An index of 64-d e5 vectors, and the local e5 now gives 32-d ones: refused, with the fix."""
+    from assistant import models
+    from assistant.answer import encoders_for
+    index_dir, folder, _ = built
+    manifest = load_index(index_dir).manifest
+    for spec, name in zip(manifest["encoders"], (models.E5_NAME, models.USE_NAME)):
+        spec["name"] = name
+    monkeypatch.setattr(models, "load_e5", lambda path=None: FakeEncoder(32, models.E5_NAME))
+    monkeypatch.setattr(models, "load_use", lambda: FakeEncoder(48, models.USE_NAME))
+    with pytest.raises(IndexError_, match="gives 32-d vectors, the index holds 64-d") as e:
+        encoders_for(manifest)
+    assert "python -m assistant build" in str(e.value)
+    monkeypatch.setattr(models, "load_e5", lambda path=None: FakeEncoder(64, models.E5_NAME))
+    assert {k: e.dim for k, e in encoders_for(manifest).items()} == {"e5": 64, "use": 48}  # matching: accepted
 
 
 def _edit_manifest(folder, **changes):
@@ -147,11 +176,13 @@ def _edit_manifest(folder, **changes):
 
 
 def test_bench_scale_curve_prints_figures():
-    import subprocess
-    import sys
     out = subprocess.run([sys.executable, "-m", "assistant", "bench", "--scale-only", "--sizes", "3000"],
                          capture_output=True, text=True, check=True).stdout
-    assert "IndexFlatIP" in out and "recall@10" in out
+    rows = [line.split() for line in out.splitlines() if re.match(r"\s+3000\s", line)]
+    assert [(r[1], r[2]) for r in rows] == [("384", "IndexFlatIP"), ("512", "IndexFlatIP")], out
+    for _, _, _, build_s, p50_ms, recall in rows:
+        assert float(build_s) >= 0 and 0 < float(p50_ms) < 1000
+        assert float(recall) == 1.0, out  # exact search finds the exact top 10: recall@10 is 1.000
 
 
 def test_records_that_do_not_match_vectors_are_refused(built):
@@ -181,3 +212,115 @@ def test_stale_reason_says_when_make_run_must_build(tmp_path, built, catalog):
     assert "differ" in stale_reason(index_dir, english={some: "A rendering the index has not seen. Second one."})
     (folder / "e5.faiss").write_bytes(b"damaged")
     assert "build" in stale_reason(index_dir)
+
+
+def test_damaged_live_build_is_reembedded_not_reused(built, catalog, caplog):
+    """The vectors of a live build whose file fails its checksum are not copied into the next build: it
+    embeds everything again, and says why."""
+    index_dir, folder, _ = built
+    data = bytearray((folder / "e5.faiss").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "e5.faiss").write_bytes(bytes(data))
+    fresh = {"e5": FakeEncoder(), "use": FakeEncoder(48, "fake-48")}
+    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+        folder2 = build_index(catalog, fresh, index_dir)
+    m = json.loads((folder2 / "manifest.json").read_text(encoding="utf-8"))
+    n = m["counts"]["passages"]
+    assert fresh["e5"].calls == n and fresh["use"].calls == 0  # use.faiss was sound: reused
+    e5 = next(e for e in m["encoders"] if e["id"] == "e5")
+    assert e5["embedded"] == n and "checksum" in e5["not_reused"]
+    assert "e5 vectors were not reused" in caplog.text and "checksum" in caplog.text
+    load_index(index_dir)
+
+
+def test_a_second_build_is_refused_while_one_runs(built, catalog):
+    index_dir, folder, enc = built
+    running = index_dir / ".tmp-build-20990101T000000-abcdef"  # the temporary folder of the running build
+    with build_lock(index_dir):
+        running.mkdir()
+        with pytest.raises(BuildInProgress, match=rf"another build is writing .*pid {os.getpid()}.*wait") as e:
+            build_index(catalog, enc, index_dir)
+        assert e.value.exit_code == 3
+        assert running.is_dir() and live_folder(index_dir) == folder  # the refused build touched nothing
+    build_index(catalog, enc, index_dir)  # the lock is free again; that build died: its folder is pruned
+    assert not running.exists()
+
+
+TWO_BUILDS = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from assistant.catalog import Catalog
+from assistant.errors import BuildInProgress
+from assistant.index import build_index
+from tests.test_index import FakeEncoder
+catalog, enc = Catalog.load(), {"e5": FakeEncoder(), "use": FakeEncoder(48, "fake-48")}
+deadline = time.time() + 120
+while not Path(sys.argv[2]).exists():  # both start building at the same moment
+    if time.time() > deadline:
+        sys.exit("the test never said go")
+    time.sleep(0.005)
+try:
+    build_index(catalog, enc, sys.argv[1])
+    print("done")
+except BuildInProgress as e:
+    print(f"refused: {e}")
+"""
+
+
+def test_two_builds_at_once_leave_one_good_index_and_a_message(tmp_path, catalog):
+    index_dir, go = tmp_path / "index", tmp_path / "go"
+    root = str(Path(__file__).resolve().parent.parent)
+    procs = [subprocess.Popen([sys.executable, "-c", TWO_BUILDS, str(index_dir), str(go), root],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    (index_dir).mkdir()
+    go.touch()
+    outs = sorted(p.communicate(timeout=300)[0].strip() for p in procs)
+    assert outs[0] == "done" and outs[1].startswith("refused: another build is writing"), outs
+    assert "wait for it to finish" in outs[1]
+    ix = load_index(index_dir)
+    assert ix.manifest["counts"]["clauses"] == len(catalog.clauses)
+    assert [p.name for p in index_dir.glob("build-*")] == [live_folder(index_dir).name]
+    assert not list(index_dir.glob(".tmp-build-*"))
+
+
+def test_each_index_tokenizes_with_its_own_words(built, catalog):
+    """jieba's user words live in a tokenizer that belongs to the index, not in jieba's global dictionary."""
+    import jieba
+    from assistant.index import index_tokenizer
+    from assistant.lexical import tokenize, tokenizer_for
+    a, b = tokenizer_for({"甲乙丙丁局"}), tokenizer_for({"戊己庚辛厅"})
+    text = "甲乙丙丁局和戊己庚辛厅牵头"
+    assert "甲乙丙丁局" in a.tokenize(text) and "甲乙丙丁局" not in b.tokenize(text)
+    assert "戊己庚辛厅" in b.tokenize(text) and "戊己庚辛厅" not in a.tokenize(text)
+    assert ("甲乙丙丁局", "x") in a.content_words(text) and "甲乙丙丁局" not in dict(b.content_words(text))
+    assert not {"甲乙丙丁局", "戊己庚辛厅"} & set(tokenize(text))  # the module-level tokenizer has neither
+    assert "甲乙丙丁局" not in jieba.dt.FREQ and "戊己庚辛厅" not in jieba.dt.FREQ
+    assert tokenizer_for({"甲乙丙丁局"}) is a  # built once per process
+    index_dir, _, _ = built
+    ix = load_index(index_dir)
+    assert ix.tokenizer is index_tokenizer(catalog) is ix.bm25.tokenizer is load_index(index_dir).tokenizer
+    assert all(name in ix.tokenizer.tokenize(name + "负责") for name in catalog.unit_names)  # agencies stay whole
+
+
+def test_measuring_tools_read_their_question_files_when_run(tmp_path):
+    """bench and loadtest open no question file when imported; they read the file they are given."""
+    code = ("import sys; opened = []; "
+            "sys.addaudithook(lambda ev, args: ev == 'open' and str(args[0]).endswith('.jsonl') and opened.append(args[0])); "
+            "import assistant.bench, assistant.loadtest; print(opened)")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+    from assistant.bench import read_questions
+    from assistant.errors import DataError
+    from assistant.loadtest import main as loadtest
+    given = tmp_path / "mine.jsonl"
+    given.write_text('{"question": "秸秆综合利用率的目标是多少？"}\n\n{"question": "Who leads?", "gold": []}\n',
+                     encoding="utf-8")
+    assert read_questions(given) == ["秸秆综合利用率的目标是多少？", "Who leads?"]
+    with pytest.raises(DataError, match=r"missing.jsonl .*FileNotFoundError.*JSON-lines"):
+        read_questions(tmp_path / "missing.jsonl")
+    with pytest.raises(SystemExit, match="missing.jsonl"):  # refused before any server is asked
+        loadtest(["--url", "http://127.0.0.1:9/", "--questions", str(tmp_path / "missing.jsonl")])
+    from assistant.cli import main as cli
+    assert cli(["bench", "--questions", str(tmp_path / "missing.jsonl"), "--sizes", ""]) == DataError.exit_code

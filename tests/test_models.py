@@ -54,12 +54,48 @@ def test_answering_process_does_not_load_torch(tmp_path):
     assert out.stdout.strip() == "False"
 
 
-def test_onnx_export_is_atomic_and_made_once(tmp_path):
+class _Recording(dict):
+    """os.environ that records the writes made by this project's code (torch and others set their own)."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.writes = []
+
+    def _note(self, key):
+        import sys
+        caller = sys._getframe(2).f_code.co_filename
+        if str(Path(caller).resolve()).startswith(str(Path(__file__).resolve().parent.parent / "assistant")):
+            self.writes.append((key, caller))
+
+    def __setitem__(self, key, value):
+        self._note(key)
+        super().__setitem__(key, value)
+
+    def setdefault(self, key, value=None):
+        self._note(key)
+        return super().setdefault(key, value)
+
+    def __delitem__(self, key):
+        self._note(key)
+        super().__delitem__(key)
+
+
+def test_onnx_export_is_atomic_and_made_once(tmp_path, monkeypatch):
+    import logging
+    import os
     import shutil
+    from assistant import runtime
     from assistant.models import E5_FOLDER, ONNX_GRAPHS, STEncoder, model_root
     folder = tmp_path / "e5"
     shutil.copytree(model_root() / E5_FOLDER, folder, ignore=shutil.ignore_patterns("onnx"))
+    runtime.start()
+    # after start, loading a model and exporting its graphs change neither the environment nor logging
+    env, disabled = _Recording(os.environ), []
+    monkeypatch.setattr(os, "environ", env)
+    monkeypatch.setattr(logging, "disable", lambda level=logging.CRITICAL: disabled.append(level))
     enc = STEncoder(folder, onnx="int8")
+    assert env.writes == [] and disabled == []
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temporary folder left
     assert sorted(p.name for p in (folder / "onnx").iterdir()) == \
         ["query.int8.onnx", "query.onnx", "word_embeddings.npy"]  # no temporary file left
     stamp = (folder / ONNX_GRAPHS["int8"]).stat().st_mtime_ns
@@ -98,6 +134,38 @@ def test_bad_model_file_is_refused(tmp_path):
     bad.write_bytes(b"NOPE" + bytes(100))
     with pytest.raises(ModelError, match="E5S1"):
         read_e5_file(bad)
+
+
+def test_forced_provisioning_replaces_the_model_folder_whole(tmp_path, monkeypatch):
+    """`models --force` builds a complete folder (weights and question graphs) beside the old one and swaps it in."""
+    from assistant.models import E5_FOLDER, ONNX_GRAPHS, ONNX_WORDS, provision_e5
+    monkeypatch.setenv("ASSISTANT_MODEL_DIR", str(tmp_path))  # never the project's own model folder
+    first = provision_e5()
+    whole = ("model.safetensors", "tokenizer.json", "provenance.json", ONNX_WORDS, *ONNX_GRAPHS.values())
+    assert first == tmp_path / E5_FOLDER and all((first / f).is_file() for f in whole)
+    (first / "marker").write_text("the old folder", encoding="utf-8")
+    assert provision_e5() == first and (first / "marker").exists()  # there already: nothing written
+    provision_e5(force=True)
+    assert all((first / f).is_file() for f in whole) and not (first / "marker").exists()
+    assert [p.name for p in tmp_path.iterdir()] == [E5_FOLDER]  # the old folder and the temporary one are gone
+
+
+def test_use_runs_under_one_blas_limit_set_once(monkeypatch):
+    """One BLAS thread for the process, set at start; USE sets and restores no limit on each call."""
+    import threadpoolctl
+    from assistant.models import load_use
+    enc = load_use()
+    numpy_blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
+    assert numpy_blas and all(i["num_threads"] == 1 for i in numpy_blas)
+    limits = []
+    original = threadpoolctl._ThreadpoolLimiter.__init__
+
+    def counted(self, *args, **kwargs):
+        limits.append(kwargs)
+        original(self, *args, **kwargs)
+    monkeypatch.setattr(threadpoolctl._ThreadpoolLimiter, "__init__", counted)
+    enc.encode_queries(["秸秆综合利用率", "straw"])
+    assert limits == []
 
 
 def test_use_encoder_is_normalised():
