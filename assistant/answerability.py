@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .catalog import Catalog
+from .errors import DataError
 from .lexical import STOPWORDS
 from .question import Question, lexicon
 from .retrieval import Hit
@@ -66,8 +67,8 @@ class Confidence:
 @lru_cache(maxsize=2)
 def load_confidence(path: Path = PARAMS_PATH) -> Confidence:
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: it holds the fitted off-topic thresholds; "
-                                "run `python eval/fit_answerability.py --write` to make it")
+        raise DataError(f"{path} is missing: it holds the fitted off-topic thresholds; restore it from the "
+                        "repository or run `python eval/fit_answerability.py --write` to make it")
     p = json.loads(path.read_text(encoding="utf-8"))["off_topic"]
     return Confidence(p["max_fused"], p["max_use"], p["max_e5"], p.get("min_grounding_en", 0.0))
 

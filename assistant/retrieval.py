@@ -22,7 +22,7 @@ import numpy as np
 from .clauses import Clause
 from .glossary import is_english, load_glossary
 from .index import LoadedIndex
-from .lexical import content_words, tokenize
+from .errors import DataError
 from .models import Encoder
 from .question import topic_of
 from .runtime import encode_pool
@@ -37,8 +37,8 @@ def load_fusion(path: Path = FUSION_PATH) -> dict:
     """Signal weights per question language and the vocabulary bridge's settings, fitted by
     eval/fit_fusion.py on questions other than the ones it is reported on."""
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: it holds the fitted fusion weights; "
-                                "run `python eval/fit_fusion.py --write` to make it")
+        raise DataError(f"{path} is missing: it holds the fitted fusion weights; restore it from the repository "
+                        "or run `python eval/fit_fusion.py --write` to make it")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -122,7 +122,7 @@ class Retriever:
         terms = [set() for _ in range(self.n_clauses)]
         for row, p in enumerate(self.index.passages):
             if p["source"] in ("zh", "en"):
-                terms[self.index.passage_clause[row]].update(tokenize(p["text"]))
+                terms[self.index.passage_clause[row]].update(self.index.tokenizer.tokenize(p["text"]))
         df: dict[str, int] = {}
         for t in terms:
             for tok in t:
@@ -146,11 +146,11 @@ class Retriever:
         terms, idf = self._clause_terms
         rare = float(np.log((self.n_clauses + 1) / (max_share * self.n_clauses + 0.5)))
         if is_english(question):
-            words = [w for w in tokenize(question) if not w.isdigit()]
+            words = [w for w in self.index.tokenizer.tokenize(question) if not w.isdigit()]
             return any(w not in idf for w in words) or \
                 any(idf.get(t, rare) >= rare for t in self.glossary.english_terms(question))
         topic = topic_of(question)
-        for word, flag in content_words(topic):
+        for word, flag in self.index.tokenizer.content_words(topic):
             if word not in idf and len(word) > 1:
                 return True
             if flag.startswith(("n", "eng")) and idf.get(word, 0.0) >= rare:
@@ -179,10 +179,10 @@ class Retriever:
         first, *rest = self.encoders
         pending = self._helpers.submit(self.encoders[first].encode_queries, [texts[first]])
         vectors = {enc_id: self.encoders[enc_id].encode_queries([texts[enc_id]]) for enc_id in rest}
-        tokens = tokenize(topic) + zh_terms
+        tokens = self.index.tokenizer.tokenize(topic) + zh_terms
         bm25 = self.index.bm25.scores(tokens)
         unknown = english_phrases(question, zh_terms, self.glossary) if english else \
-            [w for w, _ in content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
+            [w for w, _ in self.index.tokenizer.content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
         if unknown and self.bridge is not None:
             bridge = self.bridge_en if english else self.bridge
             near = [t for t in bridge.near_terms(unknown, self.encoders) if t not in tokens]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from ..lexical import tokenize
 from ..question import Question, lexicon
 from ..response import Answer, Citation
 from . import Context
@@ -31,7 +30,7 @@ def _agency(q: Question, ctx: Context) -> tuple[str, str] | None:
     return None
 
 
-def _only_the_agency(q: Question, written: str) -> bool:
+def _only_the_agency(q: Question, written: str, tokenize) -> bool:
     """Once the agency and the words asking for its tasks are taken out, nothing else is asked about."""
     rest = q.text.lower().replace(written.lower(), " ")
     lex = lexicon()
@@ -46,7 +45,7 @@ def answer(q: Question, ctx: Context, *, context_doc: str | None = None) -> Answ
     if not q.asking("tasks_of"):
         return None
     found_agency = _agency(q, ctx)
-    if not found_agency or not _only_the_agency(q, found_agency[1]):
+    if not found_agency or not _only_the_agency(q, found_agency[1], ctx.retriever.index.tokenizer.tokenize):
         return None
     agency = found_agency[0]
     role = "lead" if re.search(r"牵头|\blead", q.text, re.I) else "participants" if q.asking("participants") else None
