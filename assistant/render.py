@@ -97,13 +97,20 @@ def evidence_html(answer: Answer | None, lang: str) -> str:
         parts.append(f"<details class='english' open><summary>{escape(L['english'])}</summary>{body}</details>")
     if rest:
         parts.append(f"<h4>{escape(L['related'])}</h4><ul class='related'>")
-        for c in rest[:4]:
-            first = c.text.split("\n")[0]
-            parts.append(f"<li><span class='cite' {ZH}>{escape(c.citation)}</span><br>"
-                         f"<span class='snippet' {ZH}>{escape(first[:80])}{'…' if len(first) > 80 else ''}</span></li>")
+        parts += provision_items(rest[:4])
         parts.append("</ul>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def provision_items(citations) -> list[str]:
+    """One list item per provision: its citation and the start of its first line (Chinese, escaped)."""
+    out = []
+    for c in citations:
+        first = c.text.split("\n")[0]
+        out.append(f"<li><span class='cite' {ZH}>{escape(c.citation)}</span><br>"
+                   f"<span class='snippet' {ZH}>{escape(first[:80])}{'…' if len(first) > 80 else ''}</span></li>")
+    return out
 
 
 def refusal_html(answer: Answer, L: dict) -> str:
@@ -115,10 +122,7 @@ def refusal_html(answer: Answer, L: dict) -> str:
         parts.append(f"<div class='reason'>{escape(L['why'])}: {escape(answer.reason)}</div>")
     if answer.citations:
         parts.append(f"<h4>{escape(L['nearest'])}</h4><ul class='related nearest'>")
-        for c in answer.citations:
-            first = c.text.split("\n")[0]
-            parts.append(f"<li><span class='cite'>{escape(c.citation)}</span><br>"
-                         f"<span class='snippet'>{escape(first[:80])}{'…' if len(first) > 80 else ''}</span></li>")
+        parts += provision_items(answer.citations)
         parts.append("</ul>")
     parts.append("</div>")
     return "".join(parts)
