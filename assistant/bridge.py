@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from .catalog import Catalog
 from .lexical import Tokenizer, default_tokenizer
 
 VOCAB_FILE = "vocab.json"
+CACHE_WORDS = 4096  # question words whose nearest terms are kept
 WORD_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
@@ -78,6 +81,8 @@ class Bridge:
     vectors: dict            # encoder id → (n_terms, dim) normalised vectors
     min_similarity: dict     # encoder id → cosine from which a term counts as near
     per_word: int = 2        # terms taken per unknown word
+    _cache: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def load(cls, folder: Path, *, min_similarity: dict, per_word: int = 2) -> "Bridge":
@@ -90,17 +95,31 @@ class Bridge:
 
     def near_terms(self, words: list[str], encoders: dict) -> list[str]:
         """The documents' terms nearest to each of `words`: above every encoder's floor on at least one
-        encoder, ranked by their summed margins over the floors."""
+        encoder, ranked by their summed margins over the floors. A word's terms are kept (bounded LRU, shared
+        by the serving threads): the same everyday words come back from many visitors, and each costs an
+        encode per encoder otherwise."""
         if not words or not self.terms:
             return []
+        with self._lock:
+            known = {w: self._cache[w] for w in words if w in self._cache}
+            for w in known:
+                self._cache.move_to_end(w)
+        todo = [w for w in dict.fromkeys(words) if w not in known]
+        if todo:
+            fresh = self._nearest(todo, encoders)
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > CACHE_WORDS:
+                    self._cache.popitem(last=False)
+            known.update(fresh)
+        return [t for w in words for t in known[w]]
+
+    def _nearest(self, words: list[str], encoders: dict) -> dict[str, tuple[str, ...]]:
         margins = np.zeros((len(words), len(self.terms)), dtype=np.float32)
         near = np.zeros((len(words), len(self.terms)), dtype=bool)
         for enc_id, floor in self.min_similarity.items():
             sims = encoders[enc_id].encode_queries(words) @ self.vectors[enc_id].T
             margins += (sims - floor) / max(1.0 - floor, 1e-6)
             near |= sims >= floor
-        out = []
-        for i in range(len(words)):
-            order = [j for j in np.argsort(-margins[i]) if near[i, j]][:self.per_word]
-            out += [self.terms[j] for j in order]
-        return out
+        return {w: tuple(self.terms[j] for j in [j for j in np.argsort(-margins[i]) if near[i, j]][:self.per_word])
+                for i, w in enumerate(words)}
