@@ -30,8 +30,8 @@ YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
 # a rate the question names: the run of characters ending in 率, cut at particles, years and punctuation
 RATE_RE = re.compile(r"[\u4e00-\u9fff]{2,16}?率")
 RATE_CUT = re.compile(r"[的年要是和与及、在为把将对]|\d|\W")
-QUANTITY_EN = {"money": "a sum of money", "percent": "a share or percentage", "area": "an area",
-               "count": "a number", "any": "a figure"}
+QUANTITY_EN = {"money": "sum of money", "percent": "share or percentage", "area": "area", "count": "number",
+               "any": "figure"}
 QUANTITY_ZH = {"money": "金额", "percent": "比例或百分比", "area": "面积", "count": "数量", "any": "具体数值"}
 
 
