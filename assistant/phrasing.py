@@ -29,6 +29,16 @@ def units_en(units) -> str:
     return ", ".join(unit_en(u) for u in units)
 
 
+def lead_parts_en(r: Responsibility) -> list[str]:
+    """'Lead: …' and 'participating: …', as both an English answer line and a rendering's statement give them."""
+    parts = []
+    if r.lead:
+        parts.append(f"Lead: {units_en(r.lead)}")
+    if r.participants:
+        parts.append(f"participating: {units_en(r.participants)}")
+    return parts
+
+
 def statement_en(r: Responsibility) -> str:
     """A responsibility parenthetical as a rendering gives it, in its place: '(Lead: …; participating: …)',
     '(Responsible: …; relevant local governments)'. assistant/fidelity.py checks renderings against it."""
@@ -37,11 +47,7 @@ def statement_en(r: Responsibility) -> str:
         label += ", each according to its division of duties"
     if "下同" in r.notes:
         label += ", the same below"
-    parts = []
-    if r.lead:
-        parts.append(f"Lead: {units_en(r.lead)}")
-    if r.participants:
-        parts.append(f"participating: {units_en(r.participants)}")
+    parts = lead_parts_en(r)
     if r.responsible:
         # 省林业厅、省财政厅等,有关地方政府: departments and local governments stay apart, as the comma keeps them
         groups, prev = [], None
@@ -60,11 +66,7 @@ def owners_line(r: Responsibility, *, english: bool, nested: bool = False) -> st
     `nested`: for use inside brackets — 省国土资源厅牵头，省环保厅参与.
     """
     if english:
-        parts = []
-        if r.lead:
-            parts.append(f"Lead: {units_en(r.lead)}")
-        if r.participants:
-            parts.append(f"participating: {units_en(r.participants)}")
+        parts = lead_parts_en(r)
         if r.responsible:
             parts.append(f"Responsible: {units_en(r.responsible)}")
         return "; ".join(parts)
