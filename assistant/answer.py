@@ -135,9 +135,9 @@ def encoders_for(manifest: dict) -> dict:
     return out
 
 
-def load_answerer(index_dir, *, corpus_dir) -> Answerer:
+def load_answerer(index_dir, *, corpus_dir, data_dir=None) -> Answerer:
     from .index import load_index
-    index = load_index(index_dir, corpus_dir=corpus_dir)
+    index = load_index(index_dir, corpus_dir=corpus_dir, data_dir=data_dir)
     retriever = Retriever(index, encoders_for(index.manifest))
     retriever.warm()
     return Answerer(retriever)

@@ -8,7 +8,7 @@ from pathlib import Path
 from .clauses import Clause, all_clauses, find_clause
 from .corpus import DEFAULT_CORPUS_DIR, Document, load_documents
 from .errors import UnknownClause
-from .records import ClauseRecords, clause_records
+from .records import ClauseRecords, clause_records, first_unit_leads
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,15 @@ class Catalog:
     @classmethod
     def from_documents(cls, docs: list[Document]) -> "Catalog":
         clauses = all_clauses(docs)
-        return cls(tuple(docs), tuple(clauses), {c.clause_id: clause_records(c) for c in clauses})
+        first_leads = {d.key: first_unit_leads(d.text) for d in docs}
+        return cls(tuple(docs), tuple(clauses),
+                   {c.clause_id: clause_records(c, first_leads=first_leads[c.doc_key]) for c in clauses})
 
     @classmethod
-    def load(cls, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> "Catalog":
-        return cls.from_documents(load_documents(corpus_dir))
+    def load(cls, corpus_dir: Path = DEFAULT_CORPUS_DIR, data_dir: Path | None = None) -> "Catalog":
+        """The seed documents of `corpus_dir` and the documents added to the library in `data_dir`."""
+        from .library import DEFAULT_DATA_DIR, Library
+        return cls.from_documents(load_documents(corpus_dir) + Library(data_dir or DEFAULT_DATA_DIR).documents())
 
     @cached_property
     def by_id(self) -> dict[str, Clause]:

@@ -22,13 +22,21 @@ from .corpus import Document
 from .errors import UnknownClause
 
 CN_DIGITS = "一二三四五六七八九"
-CN_NUM = r"[一二三四五六七八九十]+"
-# (type, regex); the order is the official rank, highest first.
+CN_NUM = r"[一二三四五六七八九十百零〇]+"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# (type, regex); the order is the official rank, highest first. Chapters, sections and articles are the
+# layout of regulations and orders (第三章 / 第一节 / 第十二条); parts to dash items that of notices and plans.
 MARKERS = (
+    ("attachment", re.compile(r"^附\s*件\s*(?P<n>\d{0,2})\s*[:：]?$")),
+    ("chapter", re.compile(rf"^第(?P<n>{CN_NUM}|\d{{1,3}})章")),
+    ("section", re.compile(rf"^第(?P<n>{CN_NUM}|\d{{1,3}})节")),
+    ("article", re.compile(rf"^第(?P<n>{CN_NUM}|\d{{1,3}})条")),
     ("part", re.compile(rf"^(?P<n>{CN_NUM})、")),
     ("item", re.compile(rf"^[(（](?P<n>{CN_NUM})[)）]")),
-    ("subitem", re.compile(r"^(?P<n>\d{1,3})(?:[.．](?!\d)|、)")),
+    ("box", re.compile(r"^专栏\s*(?P<n>\d{1,2}|[一二三四五六七八九十]{1,3})")),
+    ("subitem", re.compile(r"^(?P<n>\d{1,3})(?:[.．﹒](?!\d)|、)")),
     ("subsubitem", re.compile(r"^[(（](?P<n>\d{1,3})[)）]")),
+    ("circled", re.compile(rf"^(?P<n>[{CIRCLED}])")),
     ("dash", re.compile(r"^——")),
 )
 RANK = {name: i for i, (name, _) in enumerate(MARKERS)}
@@ -37,7 +45,15 @@ TRAIL_SEP = " › "
 
 
 def cn_to_int(s: str) -> int:
-    """Chinese numeral up to 99: 十 → 10, 十四 → 14, 二十三 → 23."""
+    """Chinese numeral up to 999: 十 → 10, 十四 → 14, 二十三 → 23, 一百零二 → 102."""
+    if s.isdigit():
+        return int(s)
+    s = s.replace("零", "").replace("〇", "")
+    if "百" in s:
+        hundreds, _, rest = s.partition("百")
+        return (CN_DIGITS.index(hundreds) + 1 if hundreds else 1) * 100 + (cn_to_int(rest) if rest else 0)
+    if not s:
+        return 0
     if "十" not in s:
         return CN_DIGITS.index(s) + 1
     tens, _, ones = s.partition("十")
@@ -79,7 +95,7 @@ def _is_heading_only(par: str) -> bool:
     return len(par) <= 40 and "。" not in par.rstrip("。") and not re.search(r"[;；:：]", par)
 
 
-def _marker(par: str) -> tuple[str, str] | None:
+def marker_of(par: str) -> tuple[str, str] | None:
     for name, rx in MARKERS:
         if m := rx.match(par):
             return name, m.groupdict().get("n") or ""
@@ -115,9 +131,14 @@ def _build_nodes(doc: Document) -> list[_Node]:
     nodes: list[_Node] = []
     stack: list[_Node] = []
     spans = _paragraph_spans(doc)
+    if not any(marker_of(doc.text[s:e]) for s, e in spans):
+        # a layout without any numbering this parser knows: each paragraph is a provision of its own,
+        # cited by its place (第3段) — a readable document is never refused for its layout
+        return [_Node("para", str(i + 1), "", s, e, None, _heading_of(doc.text[s:e]), 99)
+                for i, (s, e) in enumerate(spans)]
     for start, end in spans:
         par = doc.text[start:end]
-        mk = _marker(par)
+        mk = marker_of(par)
         if mk:
             level, number = mk
             while stack and stack[-1].rank >= RANK[level]:
@@ -148,7 +169,8 @@ def _split_closing(nodes: list[_Node], doc: Document) -> None:
     after measure 88 — a measure is one paragraph everywhere else).
     """
     last = nodes[-1]
-    if not last.continued or last.heading_only or last.level in ("preamble", "paragraph", "closing"):
+    if not last.continued or last.heading_only or last.level in ("preamble", "paragraph", "closing", "para",
+                                                                    "article", "attachment", "chapter", "section"):
         return
     if any(n.continued for n in nodes[:-1] if n.level == last.level):
         return
@@ -169,7 +191,17 @@ def _numbering_is_global(nodes: list[_Node], level: str) -> bool:
 
 
 def _local_part(node: _Node, global_levels: set[str]) -> str:
-    if node.level == "part":
+    if node.level in ("article", "para", "chapter", "attachment"):
+        # articles run through a regulation (第十二条 whatever its chapter); paragraphs through a document
+        return {"article": f"第{node.number}条", "para": f"第{node.number}段", "chapter": f"第{node.number}章",
+                "attachment": f"附件{node.number}"}[node.level]
+    if node.level == "section":
+        own = f"第{node.number}节"
+    elif node.level == "box":
+        own = f"专栏{node.number}"
+    elif node.level == "circled":
+        own = node.number
+    elif node.level == "part":
         own = f"第{node.number}部分"
     elif node.level == "item":
         own = f"第（{node.number}）项"
@@ -187,6 +219,12 @@ def _local_part(node: _Node, global_levels: set[str]) -> str:
 
 
 def _path_part(node: _Node, siblings_before: int) -> str:
+    if node.level in ("chapter", "section", "article"):
+        return f"{node.level[:3]}{cn_to_int(node.number)}"
+    if node.level in ("attachment", "box", "para"):
+        return f"{node.level[:3]}{node.number or siblings_before + 1}"
+    if node.level == "circled":
+        return f"o{CIRCLED.index(node.number) + 1}"
     if node.level == "part":
         return str(cn_to_int(node.number))
     if node.level == "item":
@@ -203,9 +241,11 @@ def document_clauses(doc: Document) -> list[Clause]:
     for n in nodes:
         if n.level in global_levels:
             n.level = "measure"
-    prefix = f"《{doc.title}》（{doc.doc_number}）"
-    out = [Clause(f"{doc.key}-notice", doc.key, doc.doc_number, doc.title, "notice", "", "", ("印发通知",),
-                  "印发通知", f"《{doc.notice_title}》（{doc.doc_number}）", doc.notice, *doc.notice_span, None)]
+    prefix = doc.cited_as
+    head = "印发通知" if doc.publishes else "文头"
+    notice_cited = f"《{doc.notice_title}》（{doc.doc_number}）" if doc.doc_number else f"《{doc.notice_title}》"
+    out = [Clause(f"{doc.key}-notice", doc.key, doc.doc_number, doc.title, "notice", "", "", (head,),
+                  head, notice_cited, doc.notice, *doc.notice_span, None)] if doc.notice else []
     counts: dict[tuple[int, str], int] = {}
     for n in nodes:
         key = (id(n.parent), n.level)

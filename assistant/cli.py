@@ -9,6 +9,7 @@ from pathlib import Path
 from .catalog import Catalog
 from .corpus import DEFAULT_CORPUS_DIR
 from .index import DEFAULT_INDEX_DIR
+from .library import DEFAULT_DATA_DIR
 from .errors import AssistantError
 from .records import clause_to_dict
 from .runtime import start as start_runtime
@@ -21,7 +22,7 @@ def _print_json(obj) -> None:
 
 
 def cmd_clauses(args) -> int:
-    cat = Catalog.load(args.corpus)
+    cat = Catalog.load(args.corpus, args.data)
     if args.doc:
         cat.document(args.doc)  # a clear error for an unknown document
     for c in cat.clauses:
@@ -49,7 +50,7 @@ def format_clause(c, rec) -> str:
 
 
 def cmd_show(args) -> int:
-    cat = Catalog.load(args.corpus)
+    cat = Catalog.load(args.corpus, args.data)
     c = cat.find(" ".join(args.id))
     if args.json:
         _print_json(clause_to_dict(c, cat.records_of(c.clause_id)))
@@ -62,7 +63,7 @@ def cmd_fidelity(args) -> int:
     """Check every English rendering against its clause; print the problems, exit 1 when there are any."""
     from .fidelity import check_renderings
     from .glossary import load_renderings
-    problems = check_renderings(Catalog.load(args.corpus), load_renderings())
+    problems = check_renderings(Catalog.load(args.corpus, args.data), load_renderings())
     for p in problems:
         print(p)
     if not problems:
@@ -87,14 +88,16 @@ def cmd_build(args) -> int:
     from .models import load_e5, load_use
     t0 = time.perf_counter()
     if args.if_needed:
-        reason = stale_reason(args.index, corpus_dir=args.corpus, english=load_renderings())
+        reason = stale_reason(args.index, corpus_dir=args.corpus, data_dir=args.data, english=load_renderings())
         if reason is None:
             print(f"index in {args.index} is current; nothing to build")
             return 0
         print(f"building: {reason}")
+    from .library import Library
     encoders = {"e5": load_e5(str(args.model) if args.model else None), "use": load_use()}
-    folder = build_index(Catalog.load(args.corpus), encoders, args.index, corpus_dir=args.corpus,
-                         english=load_renderings(), progress=sys.stderr.isatty())
+    folder = build_index(Catalog.load(args.corpus, args.data), encoders, args.index, corpus_dir=args.corpus,
+                         library_digest=Library(args.data).digest(), english=load_renderings(),
+                         progress=sys.stderr.isatty())
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     counts = manifest["counts"]
     reused = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in manifest["encoders"])
@@ -130,7 +133,7 @@ def format_answer(a) -> str:
 def cmd_ask(args) -> int:
     from .answer import load_answerer
     from .errors import BadQuestion
-    answerer = load_answerer(args.index, corpus_dir=args.corpus)
+    answerer = load_answerer(args.index, corpus_dir=args.corpus, data_dir=args.data)
     if args.doc:
         answerer.catalog.document(args.doc)
     if args.batch:
@@ -166,7 +169,7 @@ def cmd_chat(args) -> int:
     from .answer import load_answerer
     from .conversation import Conversation
     from .errors import BadQuestion
-    conv = Conversation(load_answerer(args.index, corpus_dir=args.corpus))
+    conv = Conversation(load_answerer(args.index, corpus_dir=args.corpus, data_dir=args.data))
     interactive = sys.stdin.isatty()
     while True:
         if interactive:
@@ -195,7 +198,7 @@ def _print_table(rows: list[dict], args, columns: list[str]) -> None:
 
 def cmd_agencies(args) -> int:
     from .tables import agency_rows
-    rows = agency_rows(Catalog.load(args.corpus), args.name)
+    rows = agency_rows(Catalog.load(args.corpus, args.data), args.name)
     if args.name and not rows:
         from .errors import UnknownClause
         raise UnknownClause(f"no provision names {args.name!r}; `python -m assistant agencies` lists every agency")
@@ -205,8 +208,67 @@ def cmd_agencies(args) -> int:
 
 def cmd_targets(args) -> int:
     from .tables import target_rows
-    rows = target_rows(Catalog.load(args.corpus))
+    rows = target_rows(Catalog.load(args.corpus, args.data))
     _print_table(rows, args, ["date", "indicator", "value", "qualifier", "lead", "responsible", "citation"])
+    return 0
+
+
+def cmd_add(args) -> int:
+    from .ingest import add_documents
+    files = []
+    for path in args.files:
+        try:
+            files.append((path.name, path.read_bytes()))
+        except OSError as e:
+            from .errors import BadDocument
+            raise BadDocument(f"cannot read {path} ({e.strerror}); nothing was added") from e
+    result = add_documents(files, corpus_dir=args.corpus, data_dir=args.data, index_dir=args.index,
+                           dry_run=args.dry_run, replace=args.replace, progress=sys.stderr.isatty() and not args.json,
+                           log=(lambda line: print(line, file=sys.stderr)))
+    for summary in result.summaries:
+        if args.json:
+            _print_json(summary)
+        else:
+            print(document_summary_text(summary))
+    if not args.json:
+        print(result.outcome)
+    return 0
+
+
+def document_summary_text(s: dict) -> str:
+    lines = [f"{s['key']}  {s['doc_number'] or '(no number)'}  《{s['title']}》",
+             f"  issuer: {s['issuer'] or '(unknown)'}{' (inferred: ' + s['issuer_from'] + ')' if s['issuer_inferred'] else ''}"
+             f"   date: {s['issue_date'] or '(none)'}   from: {s['source']}",
+             f"  addressees: {'、'.join(s['addressees']) or '(none)'}"]
+    if s["attachments"]:
+        lines.append(f"  attachments: {'；'.join(s['attachments'])}")
+    lines.append(f"  {len(s['clauses'])} clauses, {s['counts']['responsibilities']} responsibility records, "
+                 f"{s['counts']['targets']} targets/deadlines")
+    for c in s["clauses"]:
+        owners = "；".join(f"{'、'.join(r['lead'])}牵头" if r["lead"] else "、".join(r["responsible"] + r["participants"])
+                          for r in c["responsibilities"])
+        lines.append(f"    {c['local_citation']:<18} {c['text'].splitlines()[0][:40]}" + (f"  [{owners}]" if owners else ""))
+    for w in s["warnings"]:
+        lines.append(f"  warning: {w}")
+    return "\n".join(lines)
+
+
+def cmd_documents(args) -> int:
+    from .ingest import document_rows
+    rows = document_rows(args.corpus, args.data)
+    for r in rows:
+        if args.json:
+            _print_json(r)
+        else:
+            print(f"{r['key']:<10} {r['doc_number'] or '(no number)':<22} {r['issue_date'] or '':<10} {r['clauses']:>4} "
+                  f"clauses  {r['from']:<6} 《{r['title']}》")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    from .ingest import remove_document
+    print(remove_document(args.doc, corpus_dir=args.corpus, data_dir=args.data, index_dir=args.index,
+                          log=(lambda line: print(line, file=sys.stderr))))
     return 0
 
 
@@ -220,8 +282,27 @@ def cmd_bench(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m assistant", description=__doc__.split("\n")[0])
-    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of gazette pages (*.txt)")
+    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of gazette pages (*.txt): the seed")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR,
+                   help="folder of the documents added with `add` (default data/, beside index/)")
     sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("add", help="add documents (.txt .html .docx .pdf): print what was parsed, then index them")
+    s.add_argument("files", nargs="+", type=Path)
+    s.add_argument("--dry-run", action="store_true", help="parse and print, change nothing")
+    s.add_argument("--json", action="store_true", help="one JSON object per document, its clauses in the clauses --json form")
+    s.add_argument("--replace", action="store_true", help="replace a document already present with the same number")
+    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    s.set_defaults(func=cmd_add)
+
+    s = sub.add_parser("documents", help="list the documents served (seed and added)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_documents)
+
+    s = sub.add_parser("remove", help="remove an added document by key or number, and re-index")
+    s.add_argument("doc")
+    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    s.set_defaults(func=cmd_remove)
 
     s = sub.add_parser("clauses", help="print the clause tree")
     s.add_argument("--doc", help="only this document (40, 41, 42)")

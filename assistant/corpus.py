@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import CorpusContaminated, CorpusError
+from .notice import locate, number_of, read_facts
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CORPUS_DIR = PACKAGE_DIR.parent / "corpus"
@@ -24,17 +25,7 @@ LEXICON_PATH = PACKAGE_DIR / "data" / "spam_lexicon.txt"
 NAV_LINES = {"站群导航", "AQI", "优", "良", "轻度污染", "中度污染", "重度污染", "严重污染", "返回顶部", "•"}
 STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2})? 第\d+期$")
 PARA_SPLIT_RE = re.compile(r"[ \t\u3000]*\n[\s]*| {2,}")
-DOC_NUMBER_RE = re.compile(r"^(?P<prefix>[\u4e00-\u9fff]{1,8})〔(?P<year>\d{4})〕(?P<serial>\d{1,4})号$")
-DATE_RE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 SENTENCE_PUNCT = set(",，。;；:：!！?？")
-# Issuers by document-number prefix, for when the issuer's name on the page cannot be trusted.
-ISSUER_BY_PREFIX = {
-    "吉政发": "吉林省人民政府",
-    "吉政函": "吉林省人民政府",
-    "吉政办发": "吉林省人民政府办公厅",
-    "吉政办函": "吉林省人民政府办公厅",
-}
-ISSUER_SUFFIXES = ("人民政府", "人民政府办公厅", "办公厅", "厅", "委员会", "局", "办公室")
 
 
 @dataclass(frozen=True)
@@ -83,6 +74,20 @@ class Document:
     body_span: tuple[int, int]
     source: str                 # file name of the page it came from
     notes: tuple[str, ...] = field(default=())
+    attachments: tuple[str, ...] = ()   # titles listed after 附件：
+    publishes: bool = True      # a notice publishing an attached text (the body); False: the document is its own text
+    number_prefix: str = ""     # 吉政发 of 吉政发〔2016〕40号
+    number_year: str = ""
+
+    @property
+    def cited_as(self) -> str:
+        """How citations name the document: 《title》（number）, or 《title》（date） without a number."""
+        if self.doc_number:
+            return f"《{self.title}》（{self.doc_number}）"
+        if self.issue_date:
+            y, m, d = (int(x) for x in self.issue_date.split("-"))
+            return f"《{self.title}》（{y}年{m}月{d}日）"
+        return f"《{self.title}》"
 
     @property
     def notice(self) -> str:
@@ -97,7 +102,7 @@ def split_paragraphs(page: str) -> list[str]:
     return [p.strip(" \t\u3000") for p in PARA_SPLIT_RE.split(page)]
 
 
-def _strip_spam(par: str, lexicon: SpamLexicon) -> tuple[str, bool]:
+def strip_spam(par: str, lexicon: SpamLexicon) -> tuple[str, bool]:
     """Remove page-level spam from one paragraph: (what is left, whether spam was removed).
 
     Two forms are known: a brand injected at the start of a line (where the issuer's name stood, or
@@ -128,70 +133,60 @@ def clean_paragraphs(page: str, lexicon: SpamLexicon) -> list[list[tuple[str, bo
         if STAMP_RE.match(par):
             chunks.append([])
             continue
-        par, tampered = _strip_spam(par, lexicon)
+        par, tampered = strip_spam(par, lexicon)
         chunks[-1].append((par, tampered))  # an emptied slot is kept: it marks a tampered issuer line
     return [c for c in chunks if any(p for p, _ in c)]
 
 
-def _join_title(lines: list[str]) -> str:
-    return "".join(lines)
-
-
-def _issuer_from_title(title: str) -> str:
-    head = title.split("关于")[0] if "关于" in title else ""
-    return head if head.endswith(ISSUER_SUFFIXES) else ""
-
-
 def parse_chunk(chunk: list[tuple[str, bool]], *, source: str) -> Document | None:
-    """One article of the page → Document, or None when it holds no document number."""
-    pars = [p for p, _ in chunk]
-    number_at = next((i for i, p in enumerate(pars) if DOC_NUMBER_RE.match(p)), None)
-    if number_at is None:
+    """One article of the gazette page → Document, or None when it holds no document number."""
+    pars = [p for p, _ in chunk if p]
+    if not any(number_of(p) for p in pars[:12]):
         return None
-    tampered = any(t for _, t in chunk)
-    m = DOC_NUMBER_RE.match(pars[number_at])
-    title_lines = [p for p in pars[:number_at] if p]
-    date_at = next((i for i in range(number_at + 1, len(pars)) if DATE_RE.match(pars[i])), None)
-    if not title_lines or date_at is None:
-        raise CorpusError(
-            f"{source}: document {pars[number_at]} has no title lines before its number or no date line "
-            "(YYYY年M月D日) after its notice; the page is not in the gazette format this parser reads")
-    notice_pars = [p for p in pars[number_at + 1:date_at] if p]
-    addressees_line = notice_pars[0] if notice_pars and notice_pars[0].endswith((":", "：")) else ""
-    rest = [p for p in pars[date_at + 1:] if p]
-    # Attachment title: the short lines without sentence punctuation that open the attachment.
-    n_title = 0
-    while n_title < len(rest) and len(rest[n_title]) <= 40 and not (SENTENCE_PUNCT & set(rest[n_title])):
-        n_title += 1
-    if n_title == 0 or n_title == len(rest):
-        raise CorpusError(f"{source}: document {pars[number_at]} has no attachment title or no body after its date")
-    notice_title_text = _join_title(title_lines)
-    attachment_title = _join_title(rest[:n_title])
-    body_pars = rest[n_title:]
+    return make_document(pars, source=source, tampered=any(t for _, t in chunk))
 
-    issuer = _issuer_from_title(notice_title_text)
-    notes = []
-    inferred = False
-    if tampered or not issuer:
-        issuer = ISSUER_BY_PREFIX.get(m["prefix"], "")
-        inferred = True
-        notes.append(f"issuer inferred from the document number prefix {m['prefix']}: "
-                     "the page's issuer name was replaced by spam" if tampered else
-                     f"issuer inferred from the document number prefix {m['prefix']}")
-    notice_title = notice_title_text if notice_title_text.startswith(issuer) else issuer + notice_title_text
 
-    notice_lines = [notice_title_text, pars[number_at], *notice_pars, pars[date_at]]
+def make_document(pars: list[str], *, source: str, tampered: bool = False, meta: dict | None = None,
+                  key: str | None = None) -> Document:
+    """A document's paragraphs (page chrome already out) → Document; its key is the serial of its number
+    unless `key` is given. Raises CorpusError when the paragraphs hold no document body."""
+    layout, found = locate(pars)
+    facts = read_facts(pars, layout, found, tampered=tampered, meta=meta)
+    if layout.body[0] >= layout.body[1]:
+        raise CorpusError(f"{source}: no body text after the title and header of {facts.notice_title or 'the document'}"
+                          " — nothing to cite")
+    title_at = set(found["title_at"])
+    head = [p for j, p in enumerate(pars[slice(*layout.notice)]) if j not in title_at]
+    notice_lines = ([facts.notice_title] if facts.title_lines else []) + head
     notice_text = "\n".join(notice_lines)
+    parts = [notice_text] if notice_text else []
+    if layout.attachment_title:
+        parts.append(facts.title)
+    body_start = len("\n".join(parts)) + (1 if parts else 0)
+    # attachments printed after the signature are provisions too: they follow the body, the signature last
+    body_pars = pars[slice(*layout.body)] + (pars[slice(*layout.appendix)] if layout.appendix else [])
     body_text = "\n".join(body_pars)
-    text = notice_text + "\n" + attachment_title + "\n" + body_text
-    body_start = len(notice_text) + 1 + len(attachment_title) + 1
-    y, mo, d = (int(g) for g in DATE_RE.match(pars[date_at]).groups())
-    addressees = tuple(a for a in re.split(r"[,，]", addressees_line.rstrip(":：")) if a)
+    parts.append(body_text)
+    tail = pars[layout.body[1]:layout.appendix[0] if layout.appendix else len(pars)]
+    text = "\n".join(parts + tail)
+    issuer = facts.issuer
+    notice_title = facts.notice_title if not issuer or facts.notice_title.startswith(issuer) or \
+        not layout.attachment_title else issuer + facts.notice_title
     return Document(
-        key=m["serial"], doc_number=pars[number_at], notice_title=notice_title, title=attachment_title,
-        issuer=issuer, issuer_inferred=inferred, issue_date=f"{y:04d}-{mo:02d}-{d:02d}",
-        addressees=addressees, text=text, notice_span=(0, len(notice_text)),
-        body_span=(body_start, len(text)), source=source, notes=tuple(notes))
+        key=key or facts.serial, doc_number=facts.doc_number, notice_title=notice_title, title=facts.title,
+        issuer=issuer, issuer_inferred=facts.issuer_from not in ("title", "signature"), issue_date=facts.issue_date,
+        addressees=facts.addressees, text=text, notice_span=(0, len(notice_text)),
+        body_span=(body_start, body_start + len(body_text)), source=source, notes=facts.notes,
+        attachments=facts.attachments, publishes=layout.attachment_title is not None,
+        number_prefix=facts.prefix, number_year=facts.year)
+
+
+def qualified_key(doc: Document) -> str:
+    """A key for a document whose serial is taken: series and year before it (吉政发2016n40), no hyphen
+    (clause ids are <key>-<path>); a document without a number gets a short digest of its text."""
+    if doc.doc_number:
+        return re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]", "", f"{doc.number_prefix}{doc.number_year}n{doc.key}")
+    return "d" + hashlib.sha256(doc.text.encode()).hexdigest()[:6]
 
 
 def check_clean(doc: Document, lexicon: SpamLexicon) -> None:
@@ -244,8 +239,7 @@ def load_documents(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> list[Document]:
     out = []
     for d in docs:
         if seen[d.key] > 1:  # the same serial from two series or years: qualify the key
-            m = DOC_NUMBER_RE.match(d.doc_number)
-            d = replace(d, key=f"{m['prefix']}{m['year']}-{m['serial']}")
+            d = replace(d, key=qualified_key(d))
         out.append(d)
     if len({d.key for d in out}) != len(out):
         dup = sorted({d.doc_number for d in out if sum(x.doc_number == d.doc_number for x in out) > 1})

@@ -52,6 +52,12 @@ class ModelError(AssistantError):
     exit_code = 4
 
 
+class BadDocument(AssistantError):
+    """A file that cannot be read as a document (empty, binary, scanned, encrypted, a duplicate, too large)."""
+
+    exit_code = 6
+
+
 class BadQuestion(AssistantError):
     """A question that cannot be asked (empty, too long)."""
 

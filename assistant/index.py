@@ -46,7 +46,7 @@ from .models import Encoder
 from .passages import Passage, clause_passages, clause_sentences, is_heading_only
 from .records import clause_to_dict
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 DEFAULT_INDEX_DIR = Path(__file__).resolve().parent.parent / "index"
 EXACT_LIMIT = 50_000  # up to this many vectors exact search is fast enough; above, IVF (see `make_faiss`)
 REBUILD = "run `python -m assistant build` (or `make index`) to rebuild it"
@@ -174,21 +174,37 @@ def live_folder(index_dir: Path) -> Path:
 
 
 def build_index(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path = DEFAULT_INDEX_DIR, *,
-                corpus_dir: Path = DEFAULT_CORPUS_DIR, english: dict | None = None,
-                progress: bool = False) -> Path:
+                corpus_dir: Path = DEFAULT_CORPUS_DIR, library_digest: str | None = None,
+                english: dict | None = None, progress: bool = False, before_live=None) -> Path:
     """Embed, index and save; returns the new live build folder. The previous build stays until done.
+
+    `library_digest` names the added documents the catalog holds (library.Library.digest; default: the
+    library in the default data folder). `before_live` runs once the new build is complete and before it
+    goes live (an add writes its library there): if it raises, the new build is removed and nothing changed.
 
     Raises BuildInProgress when another build is writing `index_dir`."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    if library_digest is None:
+        from .library import Library
+        library_digest = Library().digest()
     with build_lock(index_dir):
-        folder = _build(catalog, encoders, index_dir, corpus_dir=corpus_dir, english=english, progress=progress)
+        folder = _build(catalog, encoders, index_dir, corpus_dir=corpus_dir, library_digest=library_digest,
+                        english=english, progress=progress)
+        if before_live is not None:
+            try:
+                before_live()
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+        atomic_write(index_dir / "CURRENT", folder.name)
         _prune(index_dir, keep=folder.name)
     return folder
 
 
 def _build(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path, *, corpus_dir: Path,
-           english: dict | None, progress: bool) -> Path:
+           library_digest: str, english: dict | None, progress: bool) -> Path:
+    """Write a complete build folder (not yet live) and return it."""
     import faiss
     passages = all_passages(catalog, english=english)
     texts = [p.text for p in passages]
@@ -233,7 +249,7 @@ def _build(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path, *, c
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "format_version": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "corpus_sha256": corpus_sha256(corpus_dir), "encoders": specs,
+            "corpus_sha256": corpus_sha256(corpus_dir), "library_sha256": library_digest, "encoders": specs,
             "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + agency words"},
             "counts": {"documents": len(catalog.documents), "clauses": len(catalog.clauses),
                        "passages": len(passages)},
@@ -248,7 +264,6 @@ def _build(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path, *, c
         except OSError as cleanup:
             e.add_note(f"the unfinished build {tmp} could not be removed ({cleanup}); the next build removes it")
         raise
-    atomic_write(index_dir / "CURRENT", folder.name)
     return folder
 
 
@@ -292,11 +307,12 @@ class LoadedIndex:
         return Bridge.load(self.folder, min_similarity=settings["min_similarity"], per_word=settings["per_word"])
 
 
-def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, english: dict | None = None) -> str | None:
+def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, data_dir: Path | None = None,
+                 english: dict | None = None) -> str | None:
     """Why the live index cannot serve as it is (missing, damaged, another corpus, or passages this program
     now derives differently), or None when it is current."""
     try:
-        live = load_index(index_dir, corpus_dir=corpus_dir)
+        live = load_index(index_dir, corpus_dir=corpus_dir, data_dir=data_dir)
     except IndexError_ as e:
         return str(e)
     # live.catalog is this corpus parsed by this program (load_index checked the corpus hash)
@@ -309,7 +325,8 @@ def stale_reason(index_dir: Path, *, corpus_dir: Path = DEFAULT_CORPUS_DIR, engl
     return None
 
 
-def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> LoadedIndex:
+def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
+               data_dir: Path | None = None) -> LoadedIndex:
     """Load the live build after checking it is complete, undamaged and built from this corpus."""
     folder = live_folder(index_dir)
     try:
@@ -331,7 +348,11 @@ def load_index(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
     if manifest.get("corpus_sha256") != sha:
         raise IndexError_(f"the corpus in {corpus_dir} changed since the index was built "
                           f"(sha256 {sha[:12]}… vs {str(manifest.get('corpus_sha256'))[:12]}…); {REBUILD}")
-    catalog = Catalog.load(corpus_dir)
+    from .library import DEFAULT_DATA_DIR, Library
+    library = Library(data_dir or DEFAULT_DATA_DIR)
+    if manifest.get("library_sha256") != library.digest():
+        raise IndexError_(f"the documents added in {library.dir} changed since the index was built; {REBUILD}")
+    catalog = Catalog.load(corpus_dir, library.dir)
     passages = _read_jsonl(folder / "passages.jsonl")
     pos = {c.clause_id: i for i, c in enumerate(catalog.clauses)}
     if manifest["counts"]["clauses"] != len(catalog.clauses) or any(p["clause_id"] not in pos for p in passages):

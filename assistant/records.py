@@ -14,14 +14,32 @@ from dataclasses import dataclass
 
 from .clauses import Clause
 
-SEGMENT_VERBS = (("牵头", "lead"), ("参与", "participants"), ("负责", "responsible"))
-NOTE_PHRASES = ("按职责分工分别负责", "按职责分工负责", "分别负责", "下同")
-UNIT_HINT = re.compile(r"(省|厅|委|局|办|院|行|政府|部门|管委会|海关|军区|集团|中心)")
-TRAILING_RE = re.compile(r"[(（](?P<body>[^()（）]+)[)）]$")
+SEGMENT_VERBS = (("牵头", "lead"), ("参与", "participants"), ("配合", "participants"), ("协助", "participants"),
+                 ("协同", "participants"), ("负责", "responsible"), ("指导", "responsible"))
+# 牵头单位：X；配合单位：Y — a labelled list, in a parenthetical or as a line of its own
+LABELS = (("牵头", "lead"), ("配合", "participants"), ("参与", "participants"), ("协办", "participants"),
+          ("责任", "responsible"), ("主要责任", "responsible"), ("实施", "responsible"))
+LABEL_RE = re.compile(r"^(?P<label>[\u4e00-\u9fff]{0,4}?(?:牵头|配合|参与|协办|责任|实施)[\u4e00-\u9fff]{0,2}(?:单位|部门))"
+                      r"\s*[:：]\s*(?P<units>.+)$")
+# a deadline or manner inside a responsibility parenthetical: 5月底前完成, 2019年底前, 长期坚持, 持续推进
+DEADLINE_SEG_RE = re.compile(r"(?:\d{1,4}年|\d{1,2}月|年底|底前|前完成|长期|持续|定期|每年|逐年|按季度|及时)")
+NOTE_PHRASES = ("按职责分工分别负责", "按职责分工负责", "按照职责分工负责", "分别负责", "下同")
+UNIT_HINT = re.compile(r"(省|厅|委|局|办|院|行|政府|部门|管委会|海关|军区|集团|中心|部|署|总队|公司)")
+# words of a sentence, never of a body's name: (…由X部门负责) and (尤其是…医院) are text, not records
+NOT_A_UNIT = re.compile(r"由|是|的|对|尤其|如|即|将|把|被|其中|包括")
+# a unit's name ends as the names of government bodies end: 省国土资源厅, 人民银行长春中心支行, 省供销社, 省审计厅
+UNIT_END = re.compile(r"(?:厅|委|局|办|院|行|政府|部门|管委会|委员会|海关|军区|集团|中心|部|署|总队|公司|社|室|所|站|会|"
+                      r"办公室|单位|机构|总社|法院|检察院|银行|银保监局|证监局|税务局|团省委|妇联|工会|科协|侨联|残联|红十字会)$")
+# a responsibility parenthetical closes the text it covers: at the end of a paragraph, or of a sentence
+# or task within it (…任务一。（X牵头，Y参与）任务二…（Z负责）)
+PAREN_RE = re.compile(r"[(（](?P<body>[^()（）]+)[)）]")
+LABEL_LINE_RE = re.compile(r"^(?:[\u4e00-\u9fff]{0,4}?(?:牵头|配合|参与|责任)[\u4e00-\u9fff]{0,2}(?:单位|部门))\s*[:：]")
+# a notice's own reading rule: the unit named first leads
+FIRST_LEADS_RE = re.compile(r"(?:排在|排列在|列在|列)第一位的?(?:部门|单位|者)为牵头(?:部门|单位)?|排名第一的(?:部门|单位)?为牵头")
 INLINE_RE = re.compile(r"由(?P<lead>[^,，。;；由]{2,30}?)牵头(?:[,，]会同(?P<with>[^,，。;；]{2,30}))?")
 LOCAL_GOV_RE = re.compile(r"(政府|市|州|县|区)$")
 # "省公安厅负责指导…；" — a duty assigned inline, at the start of a sentence or of a ；-separated part
-_AGENCY = r"省[\u4e00-\u9fff]{1,10}?(?:厅|委|局|院|办|社)"
+_AGENCY = r"[省市县][\u4e00-\u9fff]{1,10}?(?:厅|委|局|院|办|社)"
 INLINE_DUTY_RE = re.compile(rf"(?:^|(?<=[。；;]))(?P<units>{_AGENCY}(?:、{_AGENCY})*)负责(?P<task>[^。；;]+)")
 
 
@@ -87,13 +105,16 @@ def _units(text: str) -> tuple[Unit, ...]:
     return tuple(out)
 
 
-def parse_parenthetical(body: str) -> tuple[dict[str, tuple[Unit, ...]], tuple[str, ...]] | None:
-    """'省农委牵头,省发展改革委、省财政厅参与' → ({lead, participants, responsible}, notes); None if not one."""
+def parse_parenthetical(body: str, *, first_leads: bool = False) -> tuple[dict[str, tuple[Unit, ...]], tuple[str, ...]] | None:
+    """'省农委牵头,省发展改革委、省财政厅参与' → ({lead, participants, responsible}, notes); None if not one.
+
+    Also labelled lists (牵头单位：X；配合单位：Y, 责任单位：A、B) and a deadline beside them (5月底前完成，牵头考核单位：X),
+    kept as a note. `first_leads`: the document's own rule that the unit named first leads (排在第一位的部门为牵头部门)."""
     if "〔" in body or not UNIT_HINT.search(body):
         return None
     roles: dict[str, list[Unit]] = {"lead": [], "participants": [], "responsible": []}
     notes = []
-    for seg in re.split(r"[,，]", body):
+    for seg in re.split(r"[,，;；]", body):
         seg = seg.strip()
         for phrase in NOTE_PHRASES:
             if phrase in seg:
@@ -101,8 +122,18 @@ def parse_parenthetical(body: str) -> tuple[dict[str, tuple[Unit, ...]], tuple[s
                 seg = seg.replace(phrase, "")
         if not seg:
             continue
+        if lab := LABEL_RE.match(seg):
+            role = next((r for word, r in LABELS if word in lab["label"]), "responsible")
+            units = _units(lab["units"])
+            if not units:
+                return None
+            roles[role] += units
+            continue
         if seg.startswith("会同"):
             roles["participants"] += _units(seg[2:])
+            continue
+        if DEADLINE_SEG_RE.search(seg) and not UNIT_HINT.search(re.sub(r"\d+", "", seg)[:2]):
+            notes.append(seg)
             continue
         role = "responsible"
         for verb, r in SEGMENT_VERBS:
@@ -110,11 +141,17 @@ def parse_parenthetical(body: str) -> tuple[dict[str, tuple[Unit, ...]], tuple[s
                 seg, role = seg[: -len(verb)], r
                 break
         units = _units(seg)
-        if not units or not all(UNIT_HINT.search(u.name) or u.local_gov for u in units):
+        if not units or not all((UNIT_END.search(u.name) or u.local_gov) and not NOT_A_UNIT.search(u.name)
+                                for u in units):
             return None
         roles[role] += units
     if not any(roles.values()):
         return None
+    if first_leads and roles["responsible"] and not roles["lead"]:
+        first, *rest = roles["responsible"]
+        roles["lead"], roles["responsible"] = [first], []
+        roles["participants"] = rest + roles["participants"]
+        notes.append("排在第一位的为牵头")
     return _one_role_each(roles), tuple(notes)
 
 
@@ -126,15 +163,19 @@ def _one_role_each(roles: dict[str, list[Unit]]) -> dict[str, tuple[Unit, ...]]:
     return out
 
 
-def clause_responsibilities(clause: Clause) -> list[Responsibility]:
+def clause_responsibilities(clause: Clause, *, first_leads: bool = False) -> list[Responsibility]:
     """Every responsibility statement of one clause, in text order."""
     out = []
     pos = clause.start
     line_start = clause.start
     for line in clause.text.split("\n"):
-        m = TRAILING_RE.search(line)
-        parsed = parse_parenthetical(m["body"]) if m else None
-        if parsed:
+        found = list(PAREN_RE.finditer(line))
+        if LABEL_LINE_RE.match(line):  # 责任单位：省发展改革委、省财政厅 as a line of its own
+            found = [re.match(r"^(?P<body>.+?)[。；;]?$", line)]
+        for m in found:
+            parsed = parse_parenthetical(m["body"], first_leads=first_leads)
+            if not parsed:
+                continue
             roles, notes = parsed
             p_start = line_start + m.start()
             out.append(Responsibility(clause.clause_id, m["body"], notes=notes, start=p_start,
@@ -231,8 +272,15 @@ class ClauseRecords:
     targets: tuple[Target, ...]
 
 
-def clause_records(clause: Clause) -> ClauseRecords:
-    return ClauseRecords(tuple(clause_responsibilities(clause)), tuple(clause_targets(clause)))
+def clause_records(clause: Clause, *, first_leads: bool = False) -> ClauseRecords:
+    """`first_leads`: the clause's document says the unit named first leads (see `first_unit_leads`)."""
+    return ClauseRecords(tuple(clause_responsibilities(clause, first_leads=first_leads)),
+                         tuple(clause_targets(clause)))
+
+
+def first_unit_leads(document_text: str) -> bool:
+    """True when a document states its own reading rule: the unit named first leads."""
+    return FIRST_LEADS_RE.search(document_text) is not None
 
 
 def owners_at(records: ClauseRecords, offset: int) -> Responsibility | None:
