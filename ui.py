@@ -16,12 +16,13 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import gradio as gr
 
-from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer, load_answerer
+from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer, LiveAnswerer
 from assistant.conversation import Conversation
 from assistant.corpus import DEFAULT_CORPUS_DIR
 from assistant.errors import AssistantError, BadQuestion
@@ -43,7 +44,6 @@ EXAMPLES = [
     "矿山土壤生态环境恢复治理由哪个部门牵头？", "秸秆综合利用率的目标是多少？", "Which agency leads mine restoration?",
     "What is the straw target?", "生态环境损害赔偿权利人是谁？", "省财政厅牵头哪些工作？", "41号文第17条",
 ]
-DOCS = ("40", "41", "42")
 TARGETS_CSV = "jilin-policy-targets.csv"
 # A download's folder outlives its request by this much: Gradio copies the file into its own cache while
 # answering the request, so anything older is no longer read.
@@ -57,8 +57,8 @@ def from_rendering(line: str, english: str | None) -> bool:
     return bool(english and len(line) > 12 and line.lower() in english.lower())
 
 
-class Page:
-    """The state shared by every visitor: the loaded answerer (read-only) and the tables built from it."""
+class View:
+    """What the page shows from one answerer: its catalog and the tables built from it (read-only)."""
 
     def __init__(self, answerer: Answerer):
         self.answerer = answerer
@@ -69,9 +69,39 @@ class Page:
         self.status = {"built": m.get("built_at", "?"), "clauses": m["counts"]["clauses"],
                        "passages": m["counts"]["passages"],
                        "model": " + ".join(e["name"] for e in m["encoders"]) + " + BM25"}
+
+
+class Page:
+    """The state shared by every visitor: the live answerer and what the page shows from it. When a document
+    is added or removed (here, on the command line or by another replica) the next request sees it."""
+
+    def __init__(self, answerer: Answerer | LiveAnswerer):
+        self.live = answerer if isinstance(answerer, LiveAnswerer) else None
+        self._view = View(answerer.current() if self.live else answerer)
+        self._view_lock = threading.Lock()
         # this page's downloads: a private folder (mode 0700, unpredictable name), removed at exit
         self.downloads = Path(tempfile.mkdtemp(prefix="jilin-policy-downloads-"))
         atexit.register(self._remove_downloads)
+
+    @property
+    def view(self) -> View:
+        """The view of the live answerer (rebuilt once when the live index changes)."""
+        if self.live is not None and self.live.current() is not self._view.answerer:
+            with self._view_lock:
+                answerer = self.live.current()
+                if answerer is not self._view.answerer:
+                    self._view = View(answerer)
+        return self._view
+
+    answerer = property(lambda self: self.view.answerer)
+    catalog = property(lambda self: self.view.catalog)
+    agencies = property(lambda self: self.view.agencies)
+    targets = property(lambda self: self.view.targets)
+    status = property(lambda self: self.view.status)
+
+    def document_choices(self) -> list[tuple[str, str]]:
+        """(label, key) of every document served, for the filter and the document tab."""
+        return [(d.doc_number or d.title, d.key) for d in self.catalog.documents]
 
     # ---- ask ------------------------------------------------------------------------------------
     def respond(self, question: str, chat: list, answers: list, lang: str, doc: str):
@@ -82,7 +112,7 @@ class Page:
         if len(question) > MAX_QUESTION_CHARS:
             raise gr.Error(f"问题过长（{len(question)} 字），上限 {MAX_QUESTION_CHARS} 字。 / "
                            f"The question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}.")
-        conv = Conversation(self.answerer, history=list(answers or []))
+        conv = Conversation(self.view.answerer, history=list(answers or []))
         try:
             a = conv.ask(question, doc=None if doc in (None, "", "all") else doc)
         except BadQuestion as e:
@@ -174,12 +204,20 @@ def theme() -> gr.themes.Base:
     )
 
 
-def labels_update(lang: str):
+def doc_filter_choices(page: "Page", lang: str) -> list[tuple[str, str]]:
+    """The document filter: 40号 for a numbered document whose key is its serial, else its number or title."""
+    out = [(LABELS[lang]["all_docs"], "all")]
+    for d in page.catalog.documents:
+        out.append((f"{d.key}号" if d.doc_number.endswith(f"〕{d.key}号") else (d.doc_number or d.title[:16]), d.key))
+    return out
+
+
+def labels_update(lang: str, page: "Page"):
     """Relabel every component for `lang` (order matches `relabel_outputs` in build_demo)."""
     L = LABELS[lang]
     return (
         f"## {L['title']}\n{L['subtitle']}",
-        gr.update(label=L["doc_filter"], choices=[(L["all_docs"], "all")] + [(f"{d}号", d) for d in DOCS]),
+        gr.update(label=L["doc_filter"], choices=doc_filter_choices(page, lang)),
         gr.update(label=L["chat"]), gr.update(label=L["question"], placeholder=L["placeholder"]),
         gr.update(value=L["send"]), gr.update(value=L["clear"]), gr.update(value=L["copy"]),
         gr.update(label=L["copy_text"]), gr.update(value=L["open_doc"]),
@@ -206,10 +244,11 @@ def error_page(message: str) -> gr.Blocks:
     return page
 
 
-def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR) -> gr.Blocks:
+def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
+               data_dir: Path | None = None) -> gr.Blocks:
     start_runtime(concurrency=CONCURRENCY)  # before any model loads: the encode pool is sized from it
     try:
-        page = Page(load_answerer(index_dir, corpus_dir=corpus_dir))
+        page = Page(LiveAnswerer(index_dir, corpus_dir=corpus_dir, data_dir=data_dir))
     except AssistantError as e:
         print(f"ui: {e}", file=sys.stderr)  # the full message, paths included, for the administrator
         return error_page(str(e))
@@ -221,7 +260,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
             header = gr.Markdown(f"## {L['title']}\n{L['subtitle']}", elem_id="header")
             lang = gr.Radio([("中文", "zh"), ("English", "en")], value="zh", label=L["lang"], elem_id="lang",
                             scale=0, min_width=220)
-            doc = gr.Radio([(L["all_docs"], "all")] + [(f"{d}号", d) for d in DOCS], value="all",
+            doc = gr.Radio(doc_filter_choices(page, "zh"), value="all",
                            label=L["doc_filter"], elem_id="doc-filter", scale=0, min_width=300)
         with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab(L["tab_ask"], id="ask", elem_id="tab-ask") as tab_ask:
@@ -252,7 +291,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
                                        elem_id="targets-table", max_height=520)
                 download = gr.DownloadButton(L["download"], value=page.targets_csv, elem_id="download")
             with gr.Tab(L["tab_docs"], id="docs", elem_id="tab-docs") as tab_docs:
-                doc_pick = gr.Dropdown([(f"{d.doc_number} {d.title}", d.key) for d in page.catalog.documents],
+                doc_pick = gr.Dropdown([(f"{d.doc_number} {d.title}".strip(), d.key) for d in page.catalog.documents],
                                        value=page.catalog.documents[0].key, label=L["document"], elem_id="doc-pick")
                 doc_view = gr.HTML(document_html(page.catalog, page.catalog.documents[0].key, "zh"), elem_id="doc-view")
         footer = gr.Markdown(page.footer("zh"), elem_classes=["footer-status"], elem_id="footer")
@@ -280,6 +319,19 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
 
         agency.change(page.agency_table, inputs=[agency, lang], outputs=[resp, clause_ids], **private)
 
+        def fresh(lg: str, key: str):
+            """On every page load: the documents and tables of the live index (documents may have been added)."""
+            keys = [d.key for d in page.catalog.documents]
+            key = key if key in keys else keys[0]
+            table, ids = page.agency_table(None, lg)
+            return (gr.update(choices=doc_filter_choices(page, lg)),
+                    gr.update(choices=[(f"{d.doc_number} {d.title}".strip(), d.key) for d in page.catalog.documents],
+                              value=key),
+                    gr.update(choices=[(LABELS[lg]["all_agencies"], "all")] + page.agency_choices()),
+                    table, ids, page.target_table(), page.footer(lg))
+        demo.load(fresh, inputs=[lang, doc_pick], outputs=[doc, doc_pick, agency, resp, clause_ids, targets, footer],
+                  **private)
+
         def pick_row(ids: list, lg: str, evt: gr.SelectData):
             row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
             if row is None or row >= len(ids):
@@ -294,7 +346,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
         def switch_language(lg: str, name: str, ans: list, key: str):
             table, ids = page.agency_table(name, lg)
             last = ans[-1] if ans else None
-            return (*labels_update(lg), gr.update(value=table, headers=LABELS[lg]["cols_resp"]), ids,
+            return (*labels_update(lg, page), gr.update(value=table, headers=LABELS[lg]["cols_resp"]), ids,
                     evidence_html(last, lg), page.footer(lg), document_html(page.catalog, key, lg))
         lang.change(switch_language, inputs=[lang, agency, answers, doc_pick],
                     outputs=relabel_outputs + [resp, clause_ids, evidence, footer, doc_view], **private)
@@ -318,6 +370,7 @@ def main() -> None:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--index", type=Path, default=None, help="index folder (default index/)")
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default corpus/)")
+    p.add_argument("--data", type=Path, default=None, help="folder of added documents (default data/)")
     p.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDR",
                    help="a reverse proxy (address or network) whose X-Forwarded-For names the client; repeatable. "
                         "Without it the client is the TCP peer and X-Forwarded-For is ignored")
@@ -327,11 +380,11 @@ def main() -> None:
         p.add_argument(f"--client-{name.replace('_', '-')}", type=int, default=getattr(d, name), metavar="N",
                        help=f"{help_} per client address (default {getattr(d, name)}; 0: no limit)")
     args = p.parse_args()
-    if args.index is None and args.corpus is None:
+    if args.index is None and args.corpus is None and args.data is None:
         demo = __getattr__("demo")
     else:
         demo = build_demo(args.index or Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR)),
-                          corpus_dir=args.corpus or DEFAULT_CORPUS_DIR)
+                          corpus_dir=args.corpus or DEFAULT_CORPUS_DIR, data_dir=args.data)
     # what is loaded now (catalog, index records, glossary: ~200k objects) lives as long as the server;
     # out of the collector's sight, its full passes under load take ~25 ms instead of ~170 ms (measured)
     gc.collect()

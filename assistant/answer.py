@@ -9,6 +9,7 @@ retrieval is — not from how many of the question's words the documents use.
 from __future__ import annotations
 
 import re
+import time
 
 from .answerability import Answerability, Decision
 from .errors import BadQuestion
@@ -141,3 +142,63 @@ def load_answerer(index_dir, *, corpus_dir, data_dir=None) -> Answerer:
     retriever = Retriever(index, encoders_for(index.manifest))
     retriever.warm()
     return Answerer(retriever)
+
+
+class LiveAnswerer:
+    """The answerer of the live index, reloaded when another build goes live — an add or remove by this
+    process, the command line or another replica — without a restart.
+
+    `current()` looks at the index's CURRENT file at most once every `check_every` seconds (a stat and a
+    small read); when it names another build, that build is loaded and swapped in, while questions in
+    flight finish on the answerer they started with. A build that cannot be loaded yet (its library is
+    being committed, or it is damaged) leaves the loaded one serving and is retried at the next check."""
+
+    def __init__(self, index_dir, *, corpus_dir, data_dir=None, check_every: float = 1.0,
+                 answerer: Answerer | None = None):
+        import threading
+        from pathlib import Path
+        self.index_dir, self.corpus_dir, self.data_dir = Path(index_dir), corpus_dir, data_dir
+        self.check_every = check_every
+        self._lock = threading.Lock()
+        self._answerer = answerer or load_answerer(index_dir, corpus_dir=corpus_dir, data_dir=data_dir)
+        self._version = self._answerer.retriever.index.folder.name
+        self._checked = time.monotonic()
+
+    @property
+    def version(self) -> str:
+        """The build folder the answerer serves from (the index version)."""
+        return self._version
+
+    def current(self) -> Answerer:
+        now = time.monotonic()
+        if now - self._checked < self.check_every:
+            return self._answerer
+        with self._lock:
+            if now - self._checked < self.check_every:
+                return self._answerer
+            self._checked = now
+            try:
+                live = (self.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+            except OSError:
+                return self._answerer
+            if live != self._version:
+                self._load(live)
+        return self._answerer
+
+    def reload(self) -> bool:
+        """Load the live build now (after this process changed it); False when it cannot be loaded yet."""
+        with self._lock:
+            self._checked = time.monotonic()
+            return self._load("the new build")
+
+    def _load(self, live: str) -> bool:
+        import logging
+        from .errors import AssistantError
+        try:
+            fresh = load_answerer(self.index_dir, corpus_dir=self.corpus_dir, data_dir=self.data_dir)
+        except AssistantError as e:
+            logging.getLogger(__name__).warning("the live index %s cannot be loaded yet (%s); serving %s", live, e,
+                                                self._version)
+            return False
+        self._answerer, self._version = fresh, fresh.retriever.index.folder.name
+        return True

@@ -85,6 +85,10 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
+NATIONAL = "全国"   # the jurisdiction of an issuer of no province
+ABROAD = "国外"     # the region of places outside China (data/places.tsv)
+
+
 class Answerability:
     def __init__(self, catalog: Catalog, *, renderings: dict | None = None, confidence: Confidence | None = None):
         self.catalog = catalog
@@ -94,9 +98,10 @@ class Answerability:
         self._english_flat = _flat(" ".join(renderings.values())) if renderings else ""
         english = " ".join(renderings.values()) if renderings else ""
         self._english_stems = {_stem(w) for w in re.findall(r"[a-z]+", english.lower())}
-        # the jurisdictions of the documents: the provinces their issuers belong to (吉林省人民政府 → 吉林)
-        regions = {region for _, zh, region in lexicon().places if region == zh}
-        self.home = {r for r in regions for d in catalog.documents if d.issuer.startswith(r)}
+        # each document's jurisdiction: the province its issuer belongs to (吉林省人民政府 → 吉林, 上海市崇明区… →
+        # 上海); an issuer of no province (国务院, a ministry) governs the whole country
+        regions = {region for _, zh, region in lexicon().places if region == zh and region != ABROAD}
+        self.home = {d.key: next((r for r in regions if d.issuer.startswith(r)), NATIONAL) for d in catalog.documents}
 
     def grounding(self, q: Question) -> float | None:
         """Share of an English question's content words that the documents' English renderings use (None
@@ -134,12 +139,20 @@ class Answerability:
     # ---- the mismatches -------------------------------------------------------------------------
     def _place(self, q: Question, top: Hit, text: str) -> str:
         """A place outside the documents' jurisdiction that the provision does not name."""
+        home = self.home.get(top.clause.doc_key, NATIONAL)
+        doc = self.catalog.document(top.clause.doc_key)
         for p in q.places:
-            if p.region in self.home or p.name in text:
+            if p.name in text or p.region == home or (home == NATIONAL and p.region != ABROAD):
                 continue
-            return (f"these documents are Jilin's; the provision nearest the question does not concern {p.written}"
-                    if q.english else f"这些文件是吉林省的文件，最接近的条款未涉及{p.written}")
+            if q.english:
+                return (f"the nearest provision is from {'a national' if home == NATIONAL else 'a ' + self._english(home)} "
+                        f"document ({doc.doc_number or doc.title}) and does not concern {p.written}")
+            return f"{doc.cited_as}是{'全国性' if home == NATIONAL else home}的文件，最接近的条款未涉及{p.written}"
         return ""
+
+    @staticmethod
+    def _english(region: str) -> str:
+        return next((en for en, zh, r in lexicon().places if zh == region and en != zh and en.isascii()), region)
 
     def _quoted(self, q: Question, top: Hit, text: str) -> str:
         """A name the question quotes (“河长制”, 《…》, 'China-Northeast Asia Expo') that the documents never

@@ -307,6 +307,43 @@ def parse_citation(query: str) -> tuple[str, tuple[int | None, int | None, int |
     return key, (part, item, int(c["sub"]) if c["sub"] else None, int(c["subsub"]) if c["subsub"] else None)
 
 
+def _doc_key(clauses: list[Clause], m: re.Match) -> str:
+    """The key of the document a citation names: by its full number when given (国办发〔2019〕4号), else its serial."""
+    key = m["key"] or m["key2"]
+    if m["pre"]:
+        number = f"{m['pre']}{key}号"
+        for c in clauses:
+            if unicodedata.normalize("NFKC", c.doc_number) == number:
+                return c.doc_key
+    return key
+
+
+_ARTICLE_RE = re.compile(rf"^(?:第(?:{CN_NUM}|\d+)章)?(?:第(?:{CN_NUM}|\d+)节)?第(?P<n>{CN_NUM}|\d+)条(?P<rest>.*)$")
+
+
+def _norm_cite(s: str) -> str:
+    return re.sub(r"[\s《》“”\"]|文件|文", "", unicodedata.normalize("NFKC", s))
+
+
+def _by_local_citation(clauses: list[Clause], key: str, q: str, doc: re.Match) -> Clause | None:
+    """A clause of document `key` by its own citation form: 第十二条, 第三章第十二条 (articles run through the
+    chapters), 第12条第（一）项, 附件1第二部分, 第3段."""
+    rest = _norm_cite(q[:doc.start()] + q[doc.end():])
+    mine = [c for c in clauses if c.doc_key == key]
+    for c in mine:
+        if _norm_cite(c.local_citation) == rest:
+            return c
+    if m := _ARTICLE_RE.match(rest):
+        n = cn_to_int(m["n"])
+        for c in mine:
+            if c.level == "article" and cn_to_int(c.number) == n:
+                if not m["rest"]:
+                    return c
+                tail = _norm_cite(c.local_citation) + m["rest"]
+                return next((x for x in mine if _norm_cite(x.local_citation) == tail), None)
+    return None
+
+
 def find_clause(clauses: list[Clause], query: str) -> Clause:
     """A clause by its id (40-2.5.5) or citation form (40号 二(五)5, 41号 第17条); UnknownClause if none."""
     q = query.strip()
@@ -323,6 +360,7 @@ def find_clause(clauses: list[Clause], query: str) -> Clause:
     parsed = parse_citation(q)
     if parsed:
         key, (part, item, sub, subsub) = parsed
+        key = _doc_key(clauses, doc) if doc else key
         want = [str(x) for x in (part, item, sub, subsub) if x is not None]
         if part is None and item is None and sub is not None and subsub is None:
             # 第1条 in a document numbered in measures is measure 1, not the part whose path is also "1"
@@ -339,6 +377,8 @@ def find_clause(clauses: list[Clause], query: str) -> Clause:
                 continue
             if path == want:
                 return c
+    if doc and (c := _by_local_citation(clauses, _doc_key(clauses, doc), unicodedata.normalize("NFKC", q), doc)):
+        return c
     raise UnknownClause(
         f"no clause {query!r}: use a clause id such as 40-2.5.5 (see `python -m assistant clauses`) "
         "or a citation form such as '40号 二(五)5' or '41号 第17条'")
