@@ -419,3 +419,21 @@ def test_pasted_empty_is_refused():
 
 def test_browser_path_name_is_reduced_to_file_name():
     assert read_bytes("一、总体要求".encode(), "C:\\fakepath\\通知.txt").source == "通知.txt"
+
+
+# --- the repository's own documents ---------------------------------------------------------------
+
+def test_gazette_page_reads_as_corpus_splits_it():
+    """The real gazette page: the text reader's paragraphs are the ones assistant/corpus.py works from."""
+    from assistant.corpus import corpus_files, split_paragraphs
+
+    for f in corpus_files():
+        expected = tuple(p.strip() for p in split_paragraphs(f.read_text(encoding="utf-8")) if p.strip())
+        assert read_path(f).paragraphs == expected
+
+
+@pytest.mark.parametrize("render", [to_docx, to_pdf])
+def test_fixture_document_round_trips_through_docx_and_pdf(render, tmp_path):
+    src = Path(__file__).parent / "fixtures" / "other_layout.txt"
+    paragraphs = [x.strip() for x in src.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert read_path(render(paragraphs, tmp_path / f"doc.{render.__name__[3:]}")).paragraphs == tuple(paragraphs)

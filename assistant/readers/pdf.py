@@ -2,7 +2,7 @@
 lines rejoined into the paragraphs they were wrapped from.
 
 A PDF knows lines, not paragraphs. A line is joined to the next unless it ends a sentence clause
-(。；：！？), is much shorter than a full line (the last line of a paragraph, a title line), or the
+(。；：！？) or a responsibility note (…牵头…）), is much shorter than a full line (the last line of a paragraph, a title line), or the
 next line opens a new numbered item (一、 （一） 1. 第三条) or is a document number or date line.
 Chinese lines join without a space. Scanned PDFs (pages but no text) are refused: OCR is not done here.
 """
@@ -26,6 +26,8 @@ MARKER_RE = re.compile(r"^(?:[一二三四五六七八九十百]+、|[（(][一�
 ALONE_RE = re.compile(r"^(?:\S{2,12}[〔\[［(（]\d{4}[〕\]］)）]\d+号|\d{4}年\d{1,2}月\d{1,2}日|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)$")
 PAGE_NO_RE = re.compile(r"^(?:[-—–－―~〜]\s*)?\d{1,4}(?:\s*[-—–－―~〜])?$|^第\s*\d+\s*页(?:\s*[,，/／]?\s*共\s*\d+\s*页)?$"
                         r"|^共\s*\d+\s*页[,，\s]*第\s*\d+\s*页$|^\d+\s*/\s*\d+$|^page\s*\d+(?:\s*of\s*\d+)?$", re.I)
+# A clause that ends with its responsibility note, "（省发展改革委牵头，省财政厅参与）", ends there.
+RESPONSIBILITY_END_RE = re.compile(r"[（(][^（()）]*(?:牵头|负责|参与|配合)[^（()）]*[）)]$")
 EDGE = 2             # lines at the top and bottom of a page where page numbers and running heads live
 RUNNING_SHARE = 0.6  # a line on the edge of at least this share of pages is a running header or footer
 SHORT_LINE = 0.7     # a line narrower than this share of a full line ends its paragraph
@@ -62,7 +64,8 @@ def strip_page_chrome(pages: list[list[str]]) -> tuple[list[list[str]], int]:
 
 def _ends_paragraph(line: str, full: float) -> bool:
     core = line.rstrip(CLOSERS) or line
-    return core[-1] in SENTENCE_END or _width(line) < SHORT_LINE * full or bool(ALONE_RE.match(line))
+    return (core[-1] in SENTENCE_END or _width(line) < SHORT_LINE * full or bool(ALONE_RE.match(line))
+            or bool(RESPONSIBILITY_END_RE.search(line)))
 
 
 def _glue(a: str, b: str) -> str:
