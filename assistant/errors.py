@@ -62,9 +62,3 @@ class BadQuestion(AssistantError):
     """A question that cannot be asked (empty, too long)."""
 
     exit_code = 2
-
-
-class BadDocument(AssistantError):
-    """A file that cannot be read as a document (empty, too large, binary, encrypted, scanned, unknown type)."""
-
-    exit_code = 6

@@ -42,6 +42,12 @@ ISSUER_SUFFIXES = ("人民政府", "人民政府办公厅", "人民政府办公�
                    "国务院", "政府", "部", "署", "总局", "中心支行", "分行", "海关", "人民代表大会常务委员会")
 # (此件公开发布), (本文有删减): a short note in brackets after the date, not part of any title
 PUBLIC_NOTE_RE = re.compile(r"^[(（][^()（）。，,；;]{2,20}[)）]$")
+# the note under the title of a regulation: how and when it was made and amended
+PROMULGATION_RE = re.compile(r"^[(（][^()（）]*?\d{4}年\d{1,2}月\d{1,2}日[^()（）]*?(?:公布|发布|通过|施行|修正|修订)"
+                             r"(?:[^()（）]|[(（][^()（）]*[)）])*[)）]$")
+NUMBER_IN_TEXT_RE = re.compile(r"(?:\d日)?(?P<prefix>[\u4e00-\u9fff]{2,24}令)第(?P<serial>\d{1,5})号|"
+                               r"(?P<prefix2>[\u4e00-\u9fff]{1,12})〔(?P<year>\d{4})〕(?P<serial2>\d{1,5})号")
+DATE_IN_TEXT_RE = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
 BYLINE_RE = re.compile(r"^[(（][^()（）]{2,40}[)）]$")   # (民政部　一九九七年一月二十八日) under an attached title
 
 
@@ -120,7 +126,7 @@ def drop_chrome(pars: list[str]) -> tuple[list[str], dict[str, str], int]:
             dropped += 1
             continue
         p = re.sub(r"^#{1,6}\s+", "", p)
-        m = METADATA_RE.match(p)
+        m = METADATA_RE.match(re.sub(r"[ \u3000]", "", p[:12]) + p[12:])   # 主 题 词： is 主题词：
         if m and len(p) <= 120:
             meta.setdefault(m["label"], m["value"].strip())
             dropped += 1
@@ -199,6 +205,10 @@ def locate(pars: list[str]) -> tuple[Layout, dict]:
             found["number"] = (i, ORDER_RE.match(p.replace(" ", "")))
         elif (d := parse_date(p)) and "number" not in found and title_at and i <= title_at[-1] + 1:
             found.setdefault("header_date", (i, d))   # (2019年3月15日) printed under the title
+        elif title_at and p == pars[title_at[-1]] and i == title_at[-1] + 1:
+            found["repeated_title"] = i        # the title printed twice (a page heading, then the text's own)
+        elif title_at and PROMULGATION_RE.match(p) and "promulgation" not in found:
+            found["promulgation"] = i          # (2012年8月31日上海市人民政府令第85号公布 根据…修正)
         elif is_title_line(p) and not is_marker_line(p) and ("number" not in found or not title_at
                                                              or found["number"][0] > title_at[-1]):
             if title_at and i != title_at[-1] + 1 and "number" not in found:
@@ -271,6 +281,12 @@ def read_facts(pars: list[str], layout: Layout, found: dict, *, tampered: bool =
         if mm := number_of(meta_number.strip()):
             m, doc_number = mm, canonical_number(mm)
             notes.append("number from the page's metadata")
+    if not doc_number and "promulgation" in found:
+        note = pars[found["promulgation"]]
+        if mm := NUMBER_IN_TEXT_RE.search(note):
+            doc_number = mm.group(0).split("日", 1)[-1] if mm["prefix"] else mm.group(0)
+            m = number_of(doc_number) if mm["prefix2"] else ORDER_RE.match(doc_number)
+            notes.append("number from the note under the title (the text as first made)")
     title_lines = tuple(pars[j] for j in found["title_at"])
     notice_title = "".join(title_lines)
     if not notice_title and (meta_title := meta.get("标题")):
@@ -300,6 +316,8 @@ def read_facts(pars: list[str], layout: Layout, found: dict, *, tampered: bool =
     if not issuer:
         notes.append("issuer not stated in the text and not known from the number")
     date = found.get("date", (None, ""))[1]
+    if not date and "promulgation" in found and (dm := DATE_IN_TEXT_RE.search(pars[found["promulgation"]])):
+        date = parse_date(dm.group(0)) or ""
     if not date and (meta_date := meta.get("成文日期") or meta.get("发布日期")):
         date = parse_date(meta_date.strip()) or _iso(meta_date)
         if date:

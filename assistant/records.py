@@ -34,6 +34,7 @@ UNIT_END = re.compile(r"(?:厅|委|局|办|院|行|政府|部门|管委会|委�
 # or task within it (…任务一。（X牵头，Y参与）任务二…（Z负责）)
 PAREN_RE = re.compile(r"[(（](?P<body>[^()（）]+)[)）]")
 LABEL_LINE_RE = re.compile(r"^(?:[\u4e00-\u9fff]{0,4}?(?:牵头|配合|参与|责任)[\u4e00-\u9fff]{0,2}(?:单位|部门))\s*[:：]")
+CAPTION_RE = re.compile(r"^第[一二三四五六七八九十百零〇\d]+条\s*$")
 # a notice's own reading rule: the unit named first leads
 FIRST_LEADS_RE = re.compile(r"(?:排在|排列在|列在|列)第一位的?(?:部门|单位|者)为牵头(?:部门|单位)?|排名第一的(?:部门|单位)?为牵头")
 INLINE_RE = re.compile(r"由(?P<lead>[^,，。;；由]{2,30}?)牵头(?:[,，]会同(?P<with>[^,，。;；]{2,30}))?")
@@ -80,7 +81,7 @@ class Responsibility:
 
 ROLES = ("lead", "participants", "responsible")
 PLACE_RE = re.compile(r"^[\u4e00-\u9fff]{1,6}(?:市|州|县|区)$")   # 长春市, 延边州: a place, not yet its government
-OTHERS_RE = re.compile(r"^(?:部门|单位|有关部门|有关地方政府|地方政府)$")
+OTHERS_RE = re.compile(r"^(?:(?:有关|相关)?(?:部门|单位|部门和单位|地方政府)|有关地方政府)$")
 
 
 def _unit(name: str) -> Unit | None:
@@ -114,13 +115,13 @@ def parse_parenthetical(body: str, *, first_leads: bool = False) -> tuple[dict[s
         return None
     roles: dict[str, list[Unit]] = {"lead": [], "participants": [], "responsible": []}
     notes = []
-    for seg in re.split(r"[,，;；]", body):
+    for seg in re.split(r"[,，;；。]", body):
         seg = seg.strip()
         for phrase in NOTE_PHRASES:
             if phrase in seg:
                 notes.append(phrase)
                 seg = seg.replace(phrase, "")
-        if not seg:
+        if not seg or FIRST_LEADS_RE.search(seg):   # the reading rule itself (列第一位者为牵头单位)
             continue
         if lab := LABEL_RE.match(seg):
             role = next((r for word, r in LABELS if word in lab["label"]), "responsible")
@@ -173,6 +174,8 @@ def clause_responsibilities(clause: Clause, *, first_leads: bool = False) -> lis
         if LABEL_LINE_RE.match(line):  # 责任单位：省发展改革委、省财政厅 as a line of its own
             found = [re.match(r"^(?P<body>.+?)[。；;]?$", line)]
         for m in found:
+            if CAPTION_RE.match(line[:m.start()]):   # 第三条（管理部门）: an article's caption, not a record
+                continue
             parsed = parse_parenthetical(m["body"], first_leads=first_leads)
             if not parsed:
                 continue
@@ -190,7 +193,7 @@ def clause_responsibilities(clause: Clause, *, first_leads: bool = False) -> lis
             sent_start = max(line.rfind(c, 0, im.start()) for c in "。;；:：") + 1
             sent_end = min([i for i in (line.find(c, im.end()) for c in "。;；") if i >= 0] or [len(line)])
             lead = _units(im["lead"])
-            if lead and all(UNIT_HINT.search(u.name) for u in lead):
+            if lead and all(UNIT_END.search(u.name) and not NOT_A_UNIT.search(u.name) for u in lead):
                 out.append(Responsibility(
                     clause.clause_id, im.group(0), lead=lead, participants=_units(im["with"] or ""),
                     responsible=(), notes=(), start=line_start + im.start(), end=line_start + im.end(),

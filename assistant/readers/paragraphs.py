@@ -57,11 +57,18 @@ def tidy(paragraphs: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+FLATTENED_LINE = 200  # a line longer than this that holds runs of 2+ spaces is a flattened page: split there
+
+
 def split_text(text: str) -> tuple[str, ...]:
-    """Plain text → paragraphs: one per line, and runs of 2+ spaces split a line (a page flattened to one)."""
+    """Plain text → paragraphs: one per line; a long line (a page flattened to one) is split at runs of 2+
+    spaces, while a short line keeps them (第一章  总  则, a note whose clauses are set apart by spaces)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES_RE.sub(" ", _INVISIBLE_RE.sub("", text))
-    return tidy(PARA_BREAK_RE.split(text))
+    out = []
+    for line in text.split("\n"):
+        out += PARA_BREAK_RE.split(line) if len(line) > FLATTENED_LINE else [line]
+    return tidy(out)
 
 
 def control_share(text: str) -> float:
