@@ -174,7 +174,7 @@ def make_document(pars: list[str], *, source: str, tampered: bool = False, meta:
         not layout.attachment_title else issuer + facts.notice_title
     return Document(
         key=key or facts.serial, doc_number=facts.doc_number, notice_title=notice_title, title=facts.title,
-        issuer=issuer, issuer_inferred=facts.issuer_from not in ("title", "signature"), issue_date=facts.issue_date,
+        issuer=issuer, issuer_inferred=facts.issuer_from == "number prefix", issue_date=facts.issue_date,
         addressees=facts.addressees, text=text, notice_span=(0, len(notice_text)),
         body_span=(body_start, body_start + len(body_text)), source=source, notes=facts.notes,
         attachments=facts.attachments, publishes=layout.attachment_title is not None,

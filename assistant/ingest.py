@@ -51,17 +51,17 @@ def document_summary(doc: Document, catalog: Catalog) -> dict:
 
 
 def _encoders_of(index_dir: Path) -> dict:
-    """The encoders the live index was built with (the default ones when there is no index yet)."""
+    """The encoders the live index was built with, so its vectors are reused (the default ones when there is
+    no index yet, or it cannot be read: then everything is embedded)."""
+    from .answer import encoders_for
+    from .errors import IndexError_
     from .index import live_folder
     from .models import load_e5, load_use
-    from .errors import IndexError_
-    path = None
     try:
         manifest = json.loads((live_folder(index_dir) / "manifest.json").read_text(encoding="utf-8"))
-        path = next((e.get("path") for e in manifest["encoders"] if e["id"] == "e5"), None)
+        return encoders_for(manifest)
     except (IndexError_, OSError, ValueError, KeyError):
-        pass
-    return {"e5": load_e5(path), "use": load_use()}
+        return {"e5": load_e5(), "use": load_use()}
 
 
 def _rebuild(plan, *, corpus_dir: Path, index_dir: Path, progress: bool, log) -> tuple[Path, str]:

@@ -11,7 +11,7 @@ and run by onnxruntime on one thread. Two graphs: `fp32` (the default), equal to
 1e-5 at half the CPU of eager torch, and `int8` (weights quantised per channel), half again and within
 cosine 0.99 of it (both tested; what int8 costs in retrieval is in eval/README.md): more questions a
 second on a busy server. ASSISTANT_QUERY_PRECISION=int8 picks it.
-Passages, embedded once at build, always go through sentence-transformers in fp32.
+Passages, embedded at build or add, go through the fp32 graph (sentence-transformers when there is none).
 """
 from __future__ import annotations
 
@@ -337,11 +337,12 @@ class OnnxQueries:
 
     Needs neither torch nor transformers: the tokenizer is the folder's tokenizer.json."""
 
-    def __init__(self, graph: Path, words: Path, tokenizer_json: Path, max_tokens: int):
+    def __init__(self, graph: Path, words: Path, tokenizer_json: Path, max_tokens: int, *, threads: int = 1):
         import onnxruntime as ort
         from tokenizers import Tokenizer
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = opts.inter_op_num_threads = 1  # the server runs one request per core
+        opts.intra_op_num_threads = threads  # 1 when serving: the server runs one request per core
+        opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         remake = f"delete {graph.parent} and run `python -m assistant models` to make it again"
         try:
@@ -418,9 +419,32 @@ class STEncoder(Encoder):
         return _normalise(self.model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True))
 
     def encode_passages(self, texts, *, progress=False):
-        return _normalise(self.model.encode([self.pp + t for t in texts], batch_size=16,
-                                            normalize_embeddings=True, convert_to_numpy=True,
-                                            show_progress_bar=progress))
+        """Passages through the fp32 graph when the folder has one (equal to sentence-transformers to 1e-5, at
+        half its CPU and without importing torch: an `add` embeds a document in seconds), else through
+        sentence-transformers. Batches are made of passages of similar length, so little is padding."""
+        texts = [self.pp + t for t in texts]
+        graph = self._passage_graph()
+        if graph is None:
+            return _normalise(self.model.encode(texts, batch_size=16, normalize_embeddings=True,
+                                                convert_to_numpy=True, show_progress_bar=progress))
+        from tqdm import tqdm
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        batches = [order[i:i + 16] for i in range(0, len(order), 16)]
+        for batch in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
+            out[batch] = graph([texts[i] for i in batch])
+        return _normalise(out)
+
+    def _passage_graph(self):
+        """The fp32 ONNX graph with as many threads as the machine has (embedding is batch work), or None."""
+        if getattr(self, "_passages", None) is None:
+            path = Path(self.path)
+            if not all((path / f).exists() for f in (ONNX_WORDS, ONNX_GRAPHS["fp32"])):
+                return None
+            max_tokens = _folder_json(path, "sentence_bert_config.json").get("max_seq_length", 512)
+            self._passages = OnnxQueries(path / ONNX_GRAPHS["fp32"], path / ONNX_WORDS, path / "tokenizer.json",
+                                         max_tokens, threads=os.cpu_count() or 1)
+        return self._passages
 
 
 class USEEncoder(Encoder):

@@ -304,9 +304,10 @@ def read_facts(pars: list[str], layout: Layout, found: dict, *, tampered: bool =
     elif not tampered and found.get("signature"):
         issuer, issuer_from = found["signature"], "signature"
     prefix = (m["prefix"] or "") if m else ""
+    if not issuer and prefix.endswith("令"):     # 上海市人民政府令第85号: the order names its issuer
+        issuer, issuer_from = prefix.removesuffix("令"), "order"
     if not issuer and prefix:
-        by_prefix = issuer_prefixes().get(prefix) or (prefix.removesuffix("令") if prefix.endswith("令") else "")
-        if by_prefix:
+        if by_prefix := issuer_prefixes().get(prefix):
             issuer, issuer_from = by_prefix, "number prefix"
             notes.append(f"issuer inferred from the document number prefix {prefix}"
                          + (": the page's issuer name was replaced by spam" if tampered else ""))
