@@ -149,6 +149,16 @@ def _build_nodes(doc: Document) -> list[_Node]:
             stack.append(node)
             nodes.append(node)
             continue
+        article = next((n for n in reversed(stack) if n.level == "article"), None)
+        if article is not None and stack[-1] is not article and stack[-1].level != "kuan":
+            # a paragraph after an article's items is the article's next 款 (第十二条第二款), not the last item's
+            while stack[-1] is not article:
+                stack.pop()
+            n_kuan = 1 + sum(1 for n in nodes if n.parent is article and n.level == "kuan")
+            node = _Node("kuan", str(n_kuan + 1), "", start, end, article, _heading_of(par), RANK["article"] + 0.5)
+            stack.append(node)
+            nodes.append(node)
+            continue
         lab = LABEL_RE.match(par)
         if lab or not nodes or (not stack and nodes[-1].level != "preamble"):
             level = "paragraph" if lab else ("preamble" if not nodes else "closing")
@@ -197,6 +207,8 @@ def _local_part(node: _Node, global_levels: set[str]) -> str:
                 "attachment": f"附件{node.number}"}[node.level]
     if node.level == "section":
         own = f"第{node.number}节"
+    elif node.level == "kuan":
+        own = f"第{'一二三四五六七八九十'[int(node.number) - 1] if int(node.number) <= 10 else node.number}款"
     elif node.level == "box":
         own = f"专栏{node.number}"
     elif node.level == "circled":
@@ -221,6 +233,8 @@ def _local_part(node: _Node, global_levels: set[str]) -> str:
 def _path_part(node: _Node, siblings_before: int) -> str:
     if node.level in ("chapter", "section", "article"):
         return f"{node.level[:3]}{cn_to_int(node.number)}"
+    if node.level == "kuan":
+        return f"k{node.number}"
     if node.level in ("attachment", "box", "para"):
         return f"{node.level[:3]}{node.number or siblings_before + 1}"
     if node.level == "circled":
@@ -243,7 +257,10 @@ def document_clauses(doc: Document) -> list[Clause]:
             n.level = "measure"
     prefix = doc.cited_as
     head = "印发通知" if doc.publishes else "文头"
-    notice_cited = f"《{doc.notice_title}》（{doc.doc_number}）" if doc.doc_number else f"《{doc.notice_title}》"
+    if doc.doc_number.startswith(doc.notice_title):   # an order: 云南省人民政府令第231号 names itself
+        notice_cited = doc.doc_number
+    else:
+        notice_cited = f"《{doc.notice_title}》（{doc.doc_number}）" if doc.doc_number else f"《{doc.notice_title}》"
     out = [Clause(f"{doc.key}-notice", doc.key, doc.doc_number, doc.title, "notice", "", "", (head,),
                   head, notice_cited, doc.notice, *doc.notice_span, None)] if doc.notice else []
     counts: dict[tuple[int, str], int] = {}
@@ -282,7 +299,7 @@ _CITE_RE = re.compile(
     rf"(?:第?\((?P<item>{CN_NUM})\)项?)?"
     r"(?:第?(?P<sub>\d{1,3})条?)?"
     r"(?:第?\((?P<subsub>\d{1,3})\)目?)?$")
-_DOC_RE = re.compile(r"(?:(?P<pre>[\u4e00-\u9fff]{1,8}〔\d{4}〕)?(?P<key>\d{1,4})号(?:文件|文)?|(?:document|doc\.?|no\.?)\s*(?P<key2>\d{1,4}))",
+_DOC_RE = re.compile(r"(?:(?P<pre>[\u4e00-\u9fff]{1,8}〔\d{4}〕|[\u4e00-\u9fff]{2,24}令第)?(?P<key>\d{1,5})号(?:文件|文)?|(?:document|doc\.?|no\.?)\s*(?P<key2>\d{1,4}))",
                      re.IGNORECASE)
 
 

@@ -289,6 +289,8 @@ def read_facts(pars: list[str], layout: Layout, found: dict, *, tampered: bool =
             notes.append("number from the note under the title (the text as first made)")
     title_lines = tuple(pars[j] for j in found["title_at"])
     notice_title = "".join(title_lines)
+    if not notice_title and "order_heading" in found:     # 云南省人民政府令 (第231号 below it)
+        notice_title = pars[found["order_heading"]]
     if not notice_title and (meta_title := meta.get("标题")):
         notice_title = meta_title
         notes.append("title from the page's metadata")

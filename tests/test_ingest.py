@@ -232,3 +232,13 @@ def test_a_link_in_a_header_line_is_chrome_not_a_refusal():
     doc = parse_reading(read_bytes(page.encode(), "c.txt"))
     assert doc.doc_number == "国发〔2018〕39号" and "http" not in doc.text
     assert re.search(r"https?://", doc.text) is None
+
+
+def test_a_paragraph_after_an_articles_items_is_its_next_kuan(parsed):
+    _, cat = parsed["yunnan_2024_231_kezhidu_huaxuepin.html"]
+    k = cat.find("云南省人民政府令第231号 第十二条第二款")
+    assert k.text.startswith("销售凭证包括") and "保存期限不得少于2年" in k.text
+    assert cat.by_id[k.parent_id].local_citation == "第十二条"
+    item = cat.find("云南省人民政府令第231号 第十二条第（四）项")
+    assert item.text == "（四）其他应当载明的信息。"
+    assert cat.clauses[0].citation == "云南省人民政府令第231号"   # an order names itself
