@@ -95,7 +95,12 @@ class Answerer:
             return None, self.answerability.decide(q, [])
         best = hits[0]
         if not cited and q.asking("figure", "when", "liable", "right"):
-            stating = [h for h in hits[:CHOICES] if provision.states_what_is_asked(q, h, self.ctx)]
+            # the first clauses by what they state for what the question names; else the best clause or one of
+            # its items by a figure of the kind asked (an article's figure is often in its item or its next 款)
+            items = [Hit(c, best.score, best.signals, provision.sentences_of(c, q, self.ctx))
+                     for c in self.catalog.children(best.clause.clause_id)]
+            stating = [h for h in hits[:CHOICES] + items if provision.states_what_is_asked(q, h, self.ctx)] or \
+                [h for h in [best] + items if provision.states_what_is_asked(q, h, self.ctx, loosely=True)]
             if stating and stating[0] is not best and not provision.states_what_is_asked(q, best, self.ctx):
                 best = stating[0]
         decision = self.answerability.decide(q, [best], cited=cited)

@@ -39,6 +39,18 @@ class Catalog:
         """Every agency or government named in a responsibility record."""
         return frozenset(u.name for r in self.records.values() for x in r.responsibilities for u in x.units)
 
+    @cached_property
+    def _children(self) -> dict[str, list[Clause]]:
+        out: dict[str, list[Clause]] = {}
+        for c in self.clauses:
+            if c.parent_id:
+                out.setdefault(c.parent_id, []).append(c)
+        return out
+
+    def children(self, clause_id: str) -> list[Clause]:
+        """The clauses directly under a clause, in document order."""
+        return self._children.get(clause_id, [])
+
     def document(self, key: str) -> Document:
         for d in self.documents:
             if d.key == key or d.doc_number == key:

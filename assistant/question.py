@@ -156,8 +156,11 @@ def parse(raw: str | None) -> Question:
     text = clean_question(raw)
     lang = "en" if is_english(text) else "zh"
     doc = next(((m["a"] or m["b"]) for m in DOC_REF_RE.finditer(text)), None)
+    quantity, asks = _quantity(text, lang), _asks(text, lang)
+    if quantity:  # a question for a kind of figure (多大面积, how many hectares) asks for a figure
+        asks = asks | {"figure"}
     return Question(
-        raw=raw or "", text=text, lang=lang, topic=topic_of(text), asks=_asks(text, lang), doc=doc,
-        years=tuple(int(y) for y in YEAR_RE.findall(text)), places=_places(text), quantity=_quantity(text, lang),
+        raw=raw or "", text=text, lang=lang, topic=topic_of(text), asks=asks, doc=doc,
+        years=tuple(int(y) for y in YEAR_RE.findall(text)), places=_places(text), quantity=quantity,
         quoted=tuple(m.group(1) or m.group(2) for m in QUOTED_RE.finditer(text)),
         points_back=bool(lexicon().points_back[lang].search(text)))

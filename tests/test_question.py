@@ -58,3 +58,15 @@ def test_years_quantities_and_quotes():
 def test_follow_up_in_the_frame_of_the_last_question():
     q = parse("矿山治理呢？").with_asks(parse("秸秆综合利用率的目标是多少？").asks)
     assert "figure" in q.asks and q.inherited == ("figure",)
+
+
+def test_a_question_for_a_kind_of_figure_asks_for_a_figure():
+    q = parse("多大面积以上的商场改建扩建时必须补建停车场？")
+    assert q.quantity == "area" and q.asking("figure")
+
+
+def test_durations_state_a_figure_but_years_and_dates_do_not():
+    from assistant.question import lexicon
+    stated = lexicon().quantity["any"]["stated_by"]
+    assert stated.search("台账资料保存期限不得少于2年") and stated.search("变更之日起30日内") and stated.search("三十日内")
+    assert not stated.search("自2024年11月1日起施行") and not stated.search("到2020年")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from functools import lru_cache
 
 from ..clauses import Clause
 from ..phrasing import owners_line, target_line, units_en, units_zh
-from ..question import DATA, Question
+from ..question import DATA, Question, lexicon
 from ..records import Target, owners_at
 from ..response import Answer, Citation
 from ..retrieval import Hit, Sentence
@@ -84,16 +85,23 @@ def named_share(indicator: str, qb: set[str]) -> float:
     return len(ib & qb) / len(ib) if ib else 0.0
 
 
-def states_what_is_asked(q: Question, hit: Hit, ctx: Context) -> bool:
+def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool = False) -> bool:
     """Does the clause state what the question asks for: the party that pays or has the right (who-pays
     questions), a figure for the indicator it names (figure questions), or a time in a sentence on what it
-    names (when questions)?"""
+    names (when questions)? `loosely`: also a figure of the kind asked in a sentence on what the question
+    names, when no clause has a parsed target for it."""
     if q.asking("liable", "right"):
         pattern = _states()["liable" if q.asking("liable") else "right"]
         return any(s.source == "zh-sent" and pattern.search(s.text) for s in hit.sentences)
     qb = question_bigrams(q, ctx)
     for t in ctx.catalog.records_of(hit.clause.clause_id).targets:
         if q.asking("figure") and t.kind == "target" and named_share(t.indicator, qb) >= 0.8:
+            return True
+    if loosely and q.asking("figure") and q.quantity:
+        # a figure of the kind asked (a sum, an area, a number of days) in a sentence on what the question names
+        stated_by = lexicon().quantity[q.quantity]["stated_by"]
+        if any(s.source == "zh-sent" and stated_by.search(unicodedata.normalize("NFKC", s.text))
+               and overlap(qb, s.text) >= 0.3 for s in hit.sentences):
             return True
     if q.asking("when") and not q.asking("figure"):
         return any(s.source == "zh-sent" and TIME_RE.search(s.text) and overlap(qb, s.text) >= 0.3
