@@ -6,7 +6,9 @@ clause) summed with weights. Against reciprocal-rank fusion (RRF, k=60, kept as 
 keeps the margin of a decisive signal (a BM25 hit that the dense encoders barely separate) and scored
 higher on both the dev set and our own held-out questions (README, "Measured").
 English questions also go through the zh↔en glossary: the Chinese terms it finds are added to the
-BM25 query and to the e5 query.
+BM25 query and to the e5 query. Their other words go through CC-CEDICT (dictionary.py) to the corpus's own
+terms, which join the BM25 query with a fitted lower weight, as the vocabulary bridge's terms do: this is
+what reaches the clauses of documents that have no English rendering.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .clauses import Clause
+from .dictionary import Translator, load_cedict
 from .glossary import is_english, load_glossary
 from .index import LoadedIndex
 from .errors import DataError
@@ -76,15 +79,21 @@ FUSIONS = {"z": zscore, "rrf": rrf}
 
 
 EN_WORD = re.compile(r"[a-z][a-z-]{3,}")
+HAN_TERM = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 def english_phrases(question: str, zh_terms: list[str], glossary) -> list[str]:
     """The content words of an English question and their adjacent pairs ("bonded zone", "borrow abroad"),
     for the bridge to the documents' Chinese terms; words the glossary already translated are left out."""
     from .lexical import STOPWORDS
-    covered = {w for zh in zh_terms for w in glossary.to_english(zh).lower().split()} if zh_terms else set()
+    covered = glossary_words(zh_terms, glossary)
     words = [w for w in EN_WORD.findall(question.lower()) if w not in STOPWORDS and w not in covered]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def glossary_words(zh_terms: list[str], glossary) -> set[str]:
+    """The English words of the glossary names found in a question (their terms are already in the query)."""
+    return {w for zh in zh_terms for w in glossary.to_english(zh).lower().split()}
 
 
 class Retriever:
@@ -117,6 +126,12 @@ class Retriever:
         return out
 
     @cached_property
+    def translator(self) -> Translator:
+        """CC-CEDICT restricted to this index's BM25 vocabulary (its Chinese terms of two characters or more)."""
+        vocab = {t for t in self.index.bm25.vocab if HAN_TERM.fullmatch(t)}
+        return Translator(load_cedict(), vocab, per_phrase=self.fusion["dictionary"]["per_phrase"])
+
+    @cached_property
     def _clause_terms(self) -> tuple[list[set[str]], dict[str, float]]:
         """Per clause, the set of its tokens (clause text and English rendering); and each token's IDF."""
         terms = [set() for _ in range(self.n_clauses)]
@@ -135,6 +150,8 @@ class Retriever:
         the clause term sets), so that the first visitor does not wait for it and two first visitors
         do not both build it."""
         _ = self._clause_terms
+        if self.fusion["dictionary"]["weight"]:
+            _ = self.translator
         for enc in self.encoders.values():
             enc.encode_queries(["warm up 预热"])
 
@@ -169,8 +186,9 @@ class Retriever:
     def signals(self, question: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Per signal: (clause scores, passage scores). Dense signals score the retrieval passages
         (`e5`, `use`) and, for the sentence-level match a visitor's question often makes, the clause's
-        single sentences (`e5_s`); BM25 scores the topic's tokens plus, with a lower weight, the documents'
-        terms nearest to the question words they never use (see bridge.py)."""
+        single sentences (`e5_s`); BM25 scores the topic's tokens plus, with lower weights, the documents'
+        terms nearest to the question words they never use (see bridge.py) and, for an English question,
+        the dictionary's translations of its words (see `lexical`)."""
         english = is_english(question)
         zh_terms = self.glossary.english_terms(question) if english else []
         topic = topic_of(question)
@@ -179,15 +197,9 @@ class Retriever:
         first, *rest = self.encoders
         pending = self._helpers.submit(self.encoders[first].encode_queries, [texts[first]])
         vectors = {enc_id: self.encoders[enc_id].encode_queries([texts[enc_id]]) for enc_id in rest}
-        tokens = self.index.tokenizer.tokenize(topic) + zh_terms
-        bm25 = self.index.bm25.scores(tokens)
-        unknown = english_phrases(question, zh_terms, self.glossary) if english else \
-            [w for w, _ in self.index.tokenizer.content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
-        if unknown and self.bridge is not None:
-            bridge = self.bridge_en if english else self.bridge
-            near = [t for t in bridge.near_terms(unknown, self.encoders) if t not in tokens]
-            if near:
-                bm25 = bm25 + self.fusion["bridge"]["weight"] * self.index.bm25.scores(near)
+        parts = self.lexical(question, zh_terms=zh_terms)
+        bm25 = parts["bm25"] + self.fusion["bridge"]["weight"] * parts["bridge"] \
+            + self.fusion["dictionary"]["weight"] * parts["dictionary"]
         vectors[first] = pending.result()
         per_passage = {}
         for enc_id in self.encoders:
@@ -201,6 +213,38 @@ class Retriever:
         for enc_id in self.encoders:
             clause_scores[f"{enc_id}_s"] = self._clause_max(per_passage[enc_id], rows=self.index.sentence_rows)
         return clause_scores, per_passage
+
+    def lexical(self, question: str, *, zh_terms: list[str] | None = None,
+                dictionary: bool | None = None) -> dict[str, np.ndarray]:
+        """The parts of the BM25 signal, per passage, before they are weighted (`fusion.json`) and summed:
+        `bm25` the question's own tokens (and the glossary's terms for its English names); `bridge` the
+        documents' terms nearest to the words they never use; `dictionary` CC-CEDICT's translations of an
+        English question's other words into the corpus's terms (zeros for a Chinese question). A term
+        already in the query is not counted twice. `dictionary`: compute that part even when its weight is 0
+        (for fitting the weight); default only when it is weighted."""
+        english = is_english(question)
+        if zh_terms is None:
+            zh_terms = self.glossary.english_terms(question) if english else []
+        topic = topic_of(question)
+        tokens = self.index.tokenizer.tokenize(topic) + zh_terms
+        zero = np.zeros(len(self.index.passages), dtype=np.float32)
+        out = {"bm25": self.index.bm25.scores(tokens), "bridge": zero, "dictionary": zero}
+        unknown = english_phrases(question, zh_terms, self.glossary) if english else \
+            [w for w, _ in self.index.tokenizer.content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
+        near = []
+        if unknown and self.bridge is not None:
+            bridge = self.bridge_en if english else self.bridge
+            near = [t for t in bridge.near_terms(unknown, self.encoders) if t not in tokens]
+            if near:
+                out["bridge"] = self.index.bm25.scores(near)
+        if dictionary is None:
+            dictionary = bool(self.fusion["dictionary"]["weight"])
+        if english and dictionary:
+            skip = glossary_words(zh_terms, self.glossary)
+            translated = [t for t in self.translator.terms(question, skip=skip) if t not in tokens and t not in near]
+            if translated:
+                out["dictionary"] = self.index.bm25.scores(translated)
+        return out
 
     def search(self, question: str, *, top_k: int = 5, doc: str | None = None) -> list[Hit]:
         clause_scores, passage_scores = self.signals(question)
