@@ -86,15 +86,16 @@ def cmd_build(args) -> int:
     from .index import build_index, stale_reason
     from .models import load_e5, load_use
     t0 = time.perf_counter()
+    english = {} if args.no_renderings else load_renderings()
     if args.if_needed:
-        reason = stale_reason(args.index, corpus_dir=args.corpus, english=load_renderings())
+        reason = stale_reason(args.index, corpus_dir=args.corpus, english=english)
         if reason is None:
             print(f"index in {args.index} is current; nothing to build")
             return 0
         print(f"building: {reason}")
     encoders = {"e5": load_e5(str(args.model) if args.model else None), "use": load_use()}
     folder = build_index(Catalog.load(args.corpus), encoders, args.index, corpus_dir=args.corpus,
-                         english=load_renderings(), progress=sys.stderr.isatty())
+                         english=english, progress=sys.stderr.isatty())
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     counts = manifest["counts"]
     reused = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in manifest["encoders"])
@@ -246,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", type=Path, help="a sentence-transformers folder to use instead of e5")
     s.add_argument("--if-needed", action="store_true",
                    help="build only when the index is missing, damaged or stale (what `make run` does)")
+    s.add_argument("--no-renderings", action="store_true",
+                   help="leave the hand-written English renderings out (no 'en' passages; answers do not use them): "
+                        "how English questions fare on documents that have none")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("ask", help="answer a question from the index")
