@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from .agency_names import agency_english
 from .glossary import load_glossary
 from .records import Responsibility, Target
 
@@ -15,14 +16,14 @@ OTHERS_EN = {"部门": "departments", "单位": "units", "有关部门": "releva
 
 
 def unit_en(u) -> str:
-    """'省林业厅等部门' → 'Provincial Forestry Department and other departments'."""
-    g = load_glossary()
-    name = g.agency_english(u.name)
+    """'省林业厅等部门' → 'Provincial Forestry Department and other departments'; a unit the glossary does
+    not list is named from its parts (agency_names.py)."""
+    name = agency_english(u.name)
     if not u.et_al:
         return name
     if not u.others:
         return f"{name} and others"
-    return f"{name} and other {OTHERS_EN.get(u.others) or g.agency_english(u.others)}"
+    return f"{name} and other {OTHERS_EN.get(u.others) or agency_english(u.others)}"
 
 
 def units_en(units) -> str:
