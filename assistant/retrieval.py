@@ -132,6 +132,15 @@ class Retriever:
         return Translator(load_cedict(), vocab, per_phrase=self.fusion["dictionary"]["per_phrase"])
 
     @cached_property
+    def unrendered_rows(self) -> np.ndarray:
+        """1.0 for the passages of clauses that have no English rendering passage, 0.0 for the others: where the
+        dictionary's terms count. A rendered clause is matched by its rendering's own English words (the
+        dictionary, fitted over both, lowered hit@1 on rendered documents: README, "English without renderings")."""
+        rendered = np.zeros(self.n_clauses, dtype=bool)
+        rendered[[self.index.passage_clause[i] for i, p in enumerate(self.index.passages) if p["source"] == "en"]] = True
+        return (~rendered[self.index.passage_clause]).astype(np.float32)
+
+    @cached_property
     def _clause_terms(self) -> tuple[list[set[str]], dict[str, float]]:
         """Per clause, the set of its tokens (clause text and English rendering); and each token's IDF."""
         terms = [set() for _ in range(self.n_clauses)]
@@ -150,7 +159,7 @@ class Retriever:
         the clause term sets), so that the first visitor does not wait for it and two first visitors
         do not both build it."""
         _ = self._clause_terms
-        if self.fusion["dictionary"]["weight"]:
+        if self.fusion["dictionary"]["weight"] and self.unrendered_rows.any():
             _ = self.translator
         for enc in self.encoders.values():
             enc.encode_queries(["warm up 预热"])
@@ -164,8 +173,12 @@ class Retriever:
         rare = float(np.log((self.n_clauses + 1) / (max_share * self.n_clauses + 0.5)))
         if is_english(question):
             words = [w for w in self.index.tokenizer.tokenize(question) if not w.isdigit()]
-            return any(w not in idf for w in words) or \
-                any(idf.get(t, rare) >= rare for t in self.glossary.english_terms(question))
+            zh = self.glossary.english_terms(question)
+            if self.unrendered_rows.any():  # clauses without renderings: their English is the dictionary's
+                zh = zh + self.translator.terms(question)
+                return any(w not in idf and not self.translator.terms(w) for w in words) or \
+                    any(idf.get(t, rare) >= rare for t in zh)
+            return any(w not in idf for w in words) or any(idf.get(t, rare) >= rare for t in zh)
         topic = topic_of(question)
         for word, flag in self.index.tokenizer.content_words(topic):
             if word not in idf and len(word) > 1:
@@ -219,7 +232,8 @@ class Retriever:
         """The parts of the BM25 signal, per passage, before they are weighted (`fusion.json`) and summed:
         `bm25` the question's own tokens (and the glossary's terms for its English names); `bridge` the
         documents' terms nearest to the words they never use; `dictionary` CC-CEDICT's translations of an
-        English question's other words into the corpus's terms (zeros for a Chinese question). A term
+        English question's other words into the corpus's terms, on the clauses without a rendering (zeros for
+        a Chinese question). A term
         already in the query is not counted twice. `dictionary`: compute that part even when its weight is 0
         (for fitting the weight); default only when it is weighted."""
         english = is_english(question)
@@ -239,11 +253,11 @@ class Retriever:
                 out["bridge"] = self.index.bm25.scores(near)
         if dictionary is None:
             dictionary = bool(self.fusion["dictionary"]["weight"])
-        if english and dictionary:
+        if english and dictionary and self.unrendered_rows.any():
             skip = glossary_words(zh_terms, self.glossary)
             translated = [t for t in self.translator.terms(question, skip=skip) if t not in tokens and t not in near]
             if translated:
-                out["dictionary"] = self.index.bm25.scores(translated)
+                out["dictionary"] = self.index.bm25.scores(translated) * self.unrendered_rows
         return out
 
     def search(self, question: str, *, top_k: int = 5, doc: str | None = None) -> list[Hit]:

@@ -4,7 +4,7 @@ files, and report hit@1 / hit@5 of the ranking alone on others.
 
     .venv/bin/python eval/fit_fusion.py                 # fit on the default sets, report all
     .venv/bin/python eval/fit_fusion.py --write         # store the weights
-    .venv/bin/python eval/fit_fusion.py --index index index/no-renderings --langs en --write
+    .venv/bin/python eval/fit_fusion.py --index index index/no-renderings --langs en --fix-signals --write
 
 Signals (per clause, standardised over all clauses, then weighted and summed): e5 and USE on the retrieval
 passages, e5 on the clause's single sentences (`e5_s`), BM25 with the vocabulary bridge and, for English,
@@ -36,7 +36,7 @@ from assistant.retrieval import FUSION_PATH, Retriever, load_fusion, zscore  # n
 FIT = ["eval/dev.jsonl", "eval/extra.jsonl", "eval/train/visitors_train.jsonl"]
 REPORT = ["eval/desk.jsonl"]
 GRID = {"e5_s": (0.0, 0.5, 1.0), "use": (0.0, 0.25, 0.5, 1.0), "bm25": (0.25, 0.5, 0.7, 1.0)}
-DICTIONARY_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)   # English only: weight of the translated terms inside BM25
+DICTIONARY_GRID = (0.0, 0.1, 0.25, 0.4, 0.5, 0.75, 1.0)   # English only: weight of the translated terms inside BM25
 
 
 def norm(s: str) -> str:
@@ -93,6 +93,8 @@ def main(argv=None) -> int:
     ap.add_argument("--index", nargs="+", type=Path, default=[DEFAULT_INDEX_DIR],
                     help="index folders to fit on together (default: the index)")
     ap.add_argument("--langs", nargs="+", default=["zh", "en"], choices=["zh", "en"], help="languages to fit")
+    ap.add_argument("--fix-signals", action="store_true",
+                    help="keep the signal weights of fusion.json and fit only the dictionary weight (English)")
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args(argv)
     fusion = load_fusion()
@@ -104,6 +106,8 @@ def main(argv=None) -> int:
     for lang in a.langs:
         grid = {**GRID, "dictionary": DICTIONARY_GRID} if lang == "en" else GRID
         current = {**fusion[lang], "dictionary": fusion["dictionary"]["weight"]} if lang == "en" else fusion[lang]
+        if a.fix_signals:
+            grid = {k: (current[k],) if k != "dictionary" else v for k, v in grid.items()}
         fit_rows = {folder: [r for p in a.fit for r in data[folder][p] if r[0] == lang] for folder in a.index}
         best = None
         for values in itertools.product(*grid.values()):
