@@ -7,8 +7,9 @@ keeps the margin of a decisive signal (a BM25 hit that the dense encoders barely
 higher on both the dev set and our own held-out questions (README, "Measured").
 English questions also go through the zh↔en glossary: the Chinese terms it finds are added to the
 BM25 query and to the e5 query. Their other words go through CC-CEDICT (dictionary.py) to the corpus's own
-terms, which join the BM25 query with a fitted lower weight, as the vocabulary bridge's terms do: this is
-what reaches the clauses of documents that have no English rendering.
+terms, which join the BM25 query with a fitted lower weight on the clauses that have no English rendering,
+and those clauses take English weights of their own (`en_unrendered`, fitted on an index built without
+renderings): this is what reaches the clauses of documents that have no rendering.
 """
 from __future__ import annotations
 
@@ -135,7 +136,8 @@ class Retriever:
     def unrendered_rows(self) -> np.ndarray:
         """1.0 for the passages of clauses that have no English rendering passage, 0.0 for the others: where the
         dictionary's terms count. A rendered clause is matched by its rendering's own English words (the
-        dictionary, fitted over both, lowered hit@1 on rendered documents: README, "English without renderings")."""
+        dictionary weighted on every clause lowered English ranking on the rendered documents; README,
+        "English questions without renderings")."""
         rendered = np.zeros(self.n_clauses, dtype=bool)
         rendered[[self.index.passage_clause[i] for i, p in enumerate(self.index.passages) if p["source"] == "en"]] = True
         return (~rendered[self.index.passage_clause]).astype(np.float32)
@@ -260,9 +262,28 @@ class Retriever:
                 out["dictionary"] = self.index.bm25.scores(translated) * self.unrendered_rows
         return out
 
+    @cached_property
+    def unrendered_clauses(self) -> np.ndarray:
+        """True for the clauses without an English rendering passage."""
+        out = np.ones(self.n_clauses, dtype=bool)
+        out[self.index.passage_clause[self.unrendered_rows == 0]] = False
+        return out
+
+    def clause_weights(self, question: str) -> dict[str, np.ndarray | float]:
+        """Each signal's fusion weight: per language (`fusion.json` zh / en); for an English question the
+        clauses without a rendering take the weights fitted on an index built without renderings
+        (`en_unrendered`): there the English question meets only Chinese text, and the signals that carry
+        across languages count differently."""
+        if not is_english(question):
+            return self.fusion["zh"]
+        en, other = self.fusion["en"], self.fusion.get("en_unrendered")
+        if other is None or not self.unrendered_clauses.any():
+            return en
+        return {k: np.where(self.unrendered_clauses, other.get(k, 0.0), en.get(k, 0.0)) for k in {*en, *other}}
+
     def search(self, question: str, *, top_k: int = 5, doc: str | None = None) -> list[Hit]:
         clause_scores, passage_scores = self.signals(question)
-        weights = self.fusion["en" if is_english(question) else "zh"]
+        weights = self.clause_weights(question)
         fused = np.zeros(self.n_clauses, dtype=np.float64)
         allowed = np.isfinite(next(iter(clause_scores.values())))
         doc = doc or self.doc_reference(question)
@@ -271,10 +292,11 @@ class Retriever:
         for name, s in clause_scores.items():
             if name == "bm25" and not np.any(s > 0):
                 continue  # no query word is in the vocabulary: BM25 says nothing
-            if not weights.get(name, 0.0) or not np.any(np.isfinite(s) & allowed):
+            w = weights.get(name)
+            if w is None or not np.any(w) or not np.any(np.isfinite(s) & allowed):
                 continue  # a signal not used in this language, or with nothing to score (no sentences)
             vals = np.where(np.isfinite(s), s, np.min(s[np.isfinite(s)]))  # a clause without sentences: lowest
-            fused += weights[name] * self.fuse(np.where(allowed, vals, -np.inf))
+            fused += w * self.fuse(np.where(allowed, vals, -np.inf))
         fused[~allowed] = -np.inf
         best = [i for i in np.argsort(-fused, kind="stable")[:top_k] if np.isfinite(fused[i])]
         clauses = self.index.catalog.clauses

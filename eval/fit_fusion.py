@@ -4,15 +4,16 @@ files, and report hit@1 / hit@5 of the ranking alone on others.
 
     .venv/bin/python eval/fit_fusion.py                 # fit on the default sets, report all
     .venv/bin/python eval/fit_fusion.py --write         # store the weights
-    .venv/bin/python eval/fit_fusion.py --index index index/no-renderings --langs en --fix-signals --write
+    .venv/bin/python eval/fit_fusion.py --index index/no-renderings --langs en --unrendered --write
 
 Signals (per clause, standardised over all clauses, then weighted and summed): e5 and USE on the retrieval
 passages, e5 on the clause's single sentences (`e5_s`), BM25 with the vocabulary bridge and, for English,
 the CC-CEDICT translations of the question's words (`dictionary`, its weight inside BM25). e5 is fixed at 1;
 the others are searched on a grid, maximising hit@1 + 0.5 × hit@5 over the fitting questions of that
-language, summed over the indexes given (`--index`: e.g. one built with the English renderings and one
-without, so that one weight serves documents with and without renderings). The sets named by --report are
-never fitted on.
+language, summed over the indexes given (`--index`). English questions on clauses without a rendering have
+weights of their own (`en_unrendered`, with the dictionary weight), fitted with `--unrendered` on an index built
+with `build --no-renderings`; the dictionary's terms count only on those clauses. The sets named by --report
+are never fitted on.
 """
 from __future__ import annotations
 
@@ -95,6 +96,9 @@ def main(argv=None) -> int:
     ap.add_argument("--langs", nargs="+", default=["zh", "en"], choices=["zh", "en"], help="languages to fit")
     ap.add_argument("--fix-signals", action="store_true",
                     help="keep the signal weights of fusion.json and fit only the dictionary weight (English)")
+    ap.add_argument("--unrendered", action="store_true",
+                    help="fit the English weights of clauses without a rendering (`en_unrendered`, with the "
+                         "dictionary weight); give an index built with `build --no-renderings`")
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args(argv)
     fusion = load_fusion()
@@ -105,7 +109,9 @@ def main(argv=None) -> int:
         data[folder] = standardised(retriever, a.fit + a.report)
     for lang in a.langs:
         grid = {**GRID, "dictionary": DICTIONARY_GRID} if lang == "en" else GRID
-        current = {**fusion[lang], "dictionary": fusion["dictionary"]["weight"]} if lang == "en" else fusion[lang]
+        key = "en_unrendered" if a.unrendered and lang == "en" else lang
+        current = {**fusion.get(key, fusion[lang]), "dictionary": fusion["dictionary"]["weight"]} if lang == "en" \
+            else fusion[lang]
         if a.fix_signals:
             grid = {k: (current[k],) if k != "dictionary" else v for k, v in grid.items()}
         fit_rows = {folder: [r for p in a.fit for r in data[folder][p] if r[0] == lang] for folder in a.index}
@@ -119,7 +125,7 @@ def main(argv=None) -> int:
             if best is None or score > best[0] + 1e-9:
                 best = (score, w)
         w = best[1]
-        print(f"{lang}: fitted {w} (was {current})")
+        print(f"{key}: fitted {w} (was {current})")
         for folder in a.index:
             for path in a.fit + a.report:
                 rows = [r for r in data[folder][path] if r[0] == lang]
@@ -129,7 +135,7 @@ def main(argv=None) -> int:
                       f"hit@5 {h5:.2f}   (current weights: {b1:.2f} / {b5:.2f})")
         if lang == "en":
             fusion["dictionary"] = {**fusion["dictionary"], "weight": w.pop("dictionary")}
-        fusion[lang] = w
+        fusion[key] = w
     if a.write:
         FUSION_PATH.write_text(json.dumps(fusion, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {FUSION_PATH}")
