@@ -235,9 +235,8 @@ class Retriever:
         `bm25` the question's own tokens (and the glossary's terms for its English names); `bridge` the
         documents' terms nearest to the words they never use; `dictionary` CC-CEDICT's translations of an
         English question's other words into the corpus's terms, on the clauses without a rendering (zeros for
-        a Chinese question). A term
-        already in the query is not counted twice. `dictionary`: compute that part even when its weight is 0
-        (for fitting the weight); default only when it is weighted."""
+        a Chinese question). A term already in the query is not counted twice. `dictionary`: compute that part
+        even when its weight is 0 (for fitting the weight); default only when it is weighted."""
         english = is_english(question)
         if zh_terms is None:
             zh_terms = self.glossary.english_terms(question) if english else []
