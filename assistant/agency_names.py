@@ -46,10 +46,10 @@ def _slot_english(slot: str, places: dict) -> str | None:
     return places.get(slot)
 
 
-@lru_cache(maxsize=2)
-def parts(glossary: Glossary | None = None) -> Parts:
-    """The places, slot templates and fields found in the glossary's agencies."""
-    g = glossary or load_glossary()
+@lru_cache(maxsize=1)
+def parts() -> Parts:
+    """The places, slot templates and fields found in the glossary's agencies (read once)."""
+    g = load_glossary()
     places = {zh: en for zh, en, _ in _place_rows(g)}
     templates, fields = {}, {}
     for zh in g.agencies():
@@ -119,9 +119,9 @@ def gloss_field(zh: str, cedict: Cedict) -> str | None:
     return " and ".join(glosses)
 
 
-def compose(zh: str, *, glossary: Glossary | None = None, cedict: Cedict | None = None) -> str | None:
+def compose(zh: str, *, cedict: Cedict | None = None) -> str | None:
     """English for an agency name from its parts, or None when a part is unknown (see the module doc)."""
-    p = parts(glossary)
+    p = parts()
     for (before, after), template in sorted(p.templates.items(), key=lambda t: -len(t[0][0]) - len(t[0][1])):
         if zh.startswith(before) and zh.endswith(after) and len(zh) > len(before) + len(after):
             slot_en = _slot_english(zh[len(before):len(zh) - len(after)], p.places)
