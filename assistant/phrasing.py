@@ -101,7 +101,8 @@ def date_english(date: str) -> str:
 def target_line(t: Target, owners: Responsibility | None, *, english: bool, rendering: str = "") -> str:
     if english and t.kind == "deadline":
         when = date_english(t.date)
-        line = rendering if rendering and str(t.year) in rendering else f"{when}: {rendering}".rstrip(": ")
+        # a clause without a rendering: the Chinese sentence states what is due (and its figures)
+        line = rendering if rendering and str(t.year) in rendering else f"{when}: {rendering or t.sentence}"
         return line + (f" ({owners_line(owners, english=True)})" if owners else "")
     if not english and t.kind == "deadline":
         return t.sentence + (f"（{owners_line(owners, english=False, nested=True)}）" if owners else "")
