@@ -12,6 +12,7 @@ import re
 import time
 
 from .answerability import Answerability, Decision
+from .dictionary import load_cedict
 from .errors import BadQuestion
 from .glossary import load_glossary, load_renderings
 from .question import Question, parse
@@ -32,9 +33,12 @@ class Answerer:
         self.retriever = retriever
         self.catalog = retriever.index.catalog
         self.glossary = load_glossary()
-        self.renderings = load_renderings()
+        # an index built without renderings (`build --no-renderings`) is answered without them too
+        self.renderings = load_renderings() if retriever.index.manifest.get("renderings", True) else {}
         self.ctx = Context(self.catalog, self.glossary, self.renderings, retriever)
-        self.answerability = answerability or Answerability(self.catalog, renderings=self.renderings)
+        unrendered = any(c.clause_id not in self.renderings for c in self.catalog.clauses)
+        self.answerability = answerability or Answerability(
+            self.catalog, renderings=self.renderings, dictionary=load_cedict() if unrendered else None)
 
     # ---- public ----------------------------------------------------------------------------------
     def ask(self, question: str, *, top_k: int = 5, doc: str | None = None,

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .catalog import Catalog
+from .dictionary import Cedict
 from .errors import DataError
 from .lexical import STOPWORDS
 from .question import Question, lexicon
@@ -49,8 +50,9 @@ class Decision:
 class Confidence:
     """Off-topic when the best clause is weak on every dense signal at once — its fused standardised score
     (how far above the typical clause it stands), USE's cosine and e5's cosine all below their thresholds —
-    or, for an English question, when too few of its words occur in the documents' English renderings
-    (`grounding`): a question on ski resorts or work permits uses words no provision's rendering uses.
+    or, for an English question, when too few of its words occur in the documents' English (`grounding`): their
+    renderings, and for a clause without one the dictionary's glosses of its words — a question on ski resorts
+    or work permits uses words no provision's English uses.
     One strong signal is enough to answer: refusing an answerable question is the worst error."""
     max_fused: float
     max_use: float
@@ -89,23 +91,40 @@ NATIONAL = "全国"   # the jurisdiction of an issuer of no province
 ABROAD = "国外"     # the region of places outside China (data/places.tsv)
 
 
+def gloss_stems(texts, dictionary: Cedict) -> set[str]:
+    """The stems of the English words of the dictionary's senses of the words of Chinese `texts`: what a
+    clause without a rendering is about, in English, for the grounding check."""
+    from .lexical import tokenize
+    words = {w for t in texts for w in tokenize(t)}
+    english = " ".join(sense for w in words for sense in dictionary.senses(w))
+    return {_stem(w) for w in re.findall(r"[a-z]+", english.lower())}
+
+
 class Answerability:
-    def __init__(self, catalog: Catalog, *, renderings: dict | None = None, confidence: Confidence | None = None):
+    def __init__(self, catalog: Catalog, *, renderings: dict | None = None, confidence: Confidence | None = None,
+                 dictionary: Cedict | None = None):
+        """`dictionary`: glosses the clauses that have no rendering, for English questions on them (without
+        it, and without renderings, English questions are not checked for grounding)."""
         self.catalog = catalog
         self.confidence = confidence or load_confidence()
         corpus = "".join(d.text for d in catalog.documents)
         self._corpus_flat = _flat(corpus)
-        self._english_flat = _flat(" ".join(renderings.values())) if renderings else ""
-        english = " ".join(renderings.values()) if renderings else ""
+        renderings = renderings or {}
+        unrendered = [c for c in catalog.clauses if c.clause_id not in renderings]
+        # a quoted English name can only be looked up when every clause has a rendering to look in
+        self._english_flat = _flat(" ".join(renderings.values())) if renderings and not unrendered else ""
+        english = " ".join(renderings.values())
         self._english_stems = {_stem(w) for w in re.findall(r"[a-z]+", english.lower())}
+        if dictionary is not None and unrendered:
+            self._english_stems |= gloss_stems((c.text for c in unrendered), dictionary)
         # each document's jurisdiction: the province its issuer belongs to (吉林省人民政府 → 吉林, 上海市崇明区… →
         # 上海); an issuer of no province (国务院, a ministry) governs the whole country
         regions = {region for _, zh, region in lexicon().places if region == zh and region != ABROAD}
         self.home = {d.key: next((r for r in regions if d.issuer.startswith(r)), NATIONAL) for d in catalog.documents}
 
     def grounding(self, q: Question) -> float | None:
-        """Share of an English question's content words that the documents' English renderings use (None
-        for Chinese questions, or when there are no renderings to compare with)."""
+        """Share of an English question's content words that the documents' English (renderings, glosses)
+        uses (None for Chinese questions, or when there is no English to compare with)."""
         if not q.english or not self._english_stems:
             return None
         words = [w for w in re.findall(r"[a-z]+", q.text.lower()) if len(w) >= 3 and w not in STOPWORDS]
@@ -156,8 +175,8 @@ class Answerability:
 
     def _quoted(self, q: Question, top: Hit, text: str) -> str:
         """A name the question quotes (“河长制”, 《…》, 'China-Northeast Asia Expo') that the documents never
-        use: in their Chinese text, or for an English question in their English renderings (when there
-        are none, an English quotation cannot be checked and is let through)."""
+        use: in their Chinese text, or for an English question in their English renderings (when a clause
+        has none, an English quotation cannot be checked and is let through)."""
         for term in q.quoted:
             where = self._english_flat if q.english else self._corpus_flat
             if q.english and not where:

@@ -87,8 +87,9 @@ def cmd_build(args) -> int:
     from .index import build_index, stale_reason
     from .models import load_e5, load_use
     t0 = time.perf_counter()
+    english = {} if args.no_renderings else load_renderings()
     if args.if_needed:
-        reason = stale_reason(args.index, corpus_dir=args.corpus, data_dir=args.data, english=load_renderings())
+        reason = stale_reason(args.index, corpus_dir=args.corpus, data_dir=args.data, english=english)
         if reason is None:
             print(f"index in {args.index} is current; nothing to build")
             return 0
@@ -96,7 +97,7 @@ def cmd_build(args) -> int:
     from .library import Library
     encoders = {"e5": load_e5(str(args.model) if args.model else None), "use": load_use()}
     folder = build_index(Catalog.load(args.corpus, args.data), encoders, args.index, corpus_dir=args.corpus,
-                         library_digest=Library(args.data).digest(), english=load_renderings(),
+                         library_digest=Library(args.data).digest(), english=english,
                          progress=sys.stderr.isatty())
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     counts = manifest["counts"]
@@ -327,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", type=Path, help="a sentence-transformers folder to use instead of e5")
     s.add_argument("--if-needed", action="store_true",
                    help="build only when the index is missing, damaged or stale (what `make run` does)")
+    s.add_argument("--no-renderings", action="store_true",
+                   help="leave the hand-written English renderings out (no 'en' passages; answers do not use them): "
+                        "how English questions fare on documents that have none")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("ask", help="answer a question from the index")

@@ -254,6 +254,7 @@ def _build(catalog: Catalog, encoders: dict[str, Encoder], index_dir: Path, *, c
             "counts": {"documents": len(catalog.documents), "clauses": len(catalog.clauses),
                        "passages": len(passages)},
             "versions": _versions(), "files": files,
+            "renderings": bool(english),  # False: built without English renderings (answers leave them out too)
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         fsync_tree(tmp)

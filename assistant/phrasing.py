@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from .agency_names import agency_english
 from .glossary import load_glossary
 from .records import Responsibility, Target
 
@@ -15,14 +16,14 @@ OTHERS_EN = {"部门": "departments", "单位": "units", "有关部门": "releva
 
 
 def unit_en(u) -> str:
-    """'省林业厅等部门' → 'Provincial Forestry Department and other departments'."""
-    g = load_glossary()
-    name = g.agency_english(u.name)
+    """'省林业厅等部门' → 'Provincial Forestry Department and other departments'; a unit the glossary does
+    not list is named from its parts (agency_names.py)."""
+    name = agency_english(u.name)
     if not u.et_al:
         return name
     if not u.others:
         return f"{name} and others"
-    return f"{name} and other {OTHERS_EN.get(u.others) or g.agency_english(u.others)}"
+    return f"{name} and other {OTHERS_EN.get(u.others) or agency_english(u.others)}"
 
 
 def units_en(units) -> str:
@@ -100,7 +101,8 @@ def date_english(date: str) -> str:
 def target_line(t: Target, owners: Responsibility | None, *, english: bool, rendering: str = "") -> str:
     if english and t.kind == "deadline":
         when = date_english(t.date)
-        line = rendering if rendering and str(t.year) in rendering else f"{when}: {rendering}".rstrip(": ")
+        # a clause without a rendering: the Chinese sentence states what is due (and its figures)
+        line = rendering if rendering and str(t.year) in rendering else f"{when}: {rendering or t.sentence}"
         return line + (f" ({owners_line(owners, english=True)})" if owners else "")
     if not english and t.kind == "deadline":
         return t.sentence + (f"（{owners_line(owners, english=False, nested=True)}）" if owners else "")

@@ -6,7 +6,10 @@ clause) summed with weights. Against reciprocal-rank fusion (RRF, k=60, kept as 
 keeps the margin of a decisive signal (a BM25 hit that the dense encoders barely separate) and scored
 higher on both the dev set and our own held-out questions (README, "Measured").
 English questions also go through the zh↔en glossary: the Chinese terms it finds are added to the
-BM25 query and to the e5 query.
+BM25 query and to the e5 query. Their other words go through CC-CEDICT (dictionary.py) to the corpus's own
+terms, which join the BM25 query with a fitted lower weight on the clauses that have no English rendering,
+and those clauses take English weights of their own (`en_unrendered`, fitted on an index built without
+renderings): this is what reaches the clauses of documents that have no rendering.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .clauses import Clause
+from .dictionary import Translator, load_cedict
 from .glossary import is_english, load_glossary
 from .index import LoadedIndex
 from .errors import DataError
@@ -76,15 +80,21 @@ FUSIONS = {"z": zscore, "rrf": rrf}
 
 
 EN_WORD = re.compile(r"[a-z][a-z-]{3,}")
+HAN_TERM = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 def english_phrases(question: str, zh_terms: list[str], glossary) -> list[str]:
     """The content words of an English question and their adjacent pairs ("bonded zone", "borrow abroad"),
     for the bridge to the documents' Chinese terms; words the glossary already translated are left out."""
     from .lexical import STOPWORDS
-    covered = {w for zh in zh_terms for w in glossary.to_english(zh).lower().split()} if zh_terms else set()
+    covered = glossary_words(zh_terms, glossary)
     words = [w for w in EN_WORD.findall(question.lower()) if w not in STOPWORDS and w not in covered]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def glossary_words(zh_terms: list[str], glossary) -> set[str]:
+    """The English words of the glossary names found in a question (their terms are already in the query)."""
+    return {w for zh in zh_terms for w in glossary.to_english(zh).lower().split()}
 
 
 class Retriever:
@@ -117,6 +127,22 @@ class Retriever:
         return out
 
     @cached_property
+    def translator(self) -> Translator:
+        """CC-CEDICT restricted to this index's BM25 vocabulary (its Chinese terms of two characters or more)."""
+        vocab = {t for t in self.index.bm25.vocab if HAN_TERM.fullmatch(t)}
+        return Translator(load_cedict(), vocab, per_phrase=self.fusion["dictionary"]["per_phrase"])
+
+    @cached_property
+    def unrendered_rows(self) -> np.ndarray:
+        """1.0 for the passages of clauses that have no English rendering passage, 0.0 for the others: where the
+        dictionary's terms count. A rendered clause is matched by its rendering's own English words (the
+        dictionary weighted on every clause lowered English ranking on the rendered documents; README,
+        "English questions without renderings")."""
+        rendered = np.zeros(self.n_clauses, dtype=bool)
+        rendered[[self.index.passage_clause[i] for i, p in enumerate(self.index.passages) if p["source"] == "en"]] = True
+        return (~rendered[self.index.passage_clause]).astype(np.float32)
+
+    @cached_property
     def _clause_terms(self) -> tuple[list[set[str]], dict[str, float]]:
         """Per clause, the set of its tokens (clause text and English rendering); and each token's IDF."""
         terms = [set() for _ in range(self.n_clauses)]
@@ -135,6 +161,8 @@ class Retriever:
         the clause term sets), so that the first visitor does not wait for it and two first visitors
         do not both build it."""
         _ = self._clause_terms
+        if self.fusion["dictionary"]["weight"] and self.unrendered_rows.any():
+            _ = self.translator
         for enc in self.encoders.values():
             enc.encode_queries(["warm up 预热"])
 
@@ -147,8 +175,12 @@ class Retriever:
         rare = float(np.log((self.n_clauses + 1) / (max_share * self.n_clauses + 0.5)))
         if is_english(question):
             words = [w for w in self.index.tokenizer.tokenize(question) if not w.isdigit()]
-            return any(w not in idf for w in words) or \
-                any(idf.get(t, rare) >= rare for t in self.glossary.english_terms(question))
+            zh = self.glossary.english_terms(question)
+            if self.unrendered_rows.any():  # clauses without renderings: their English is the dictionary's
+                zh = zh + self.translator.terms(question)
+                return any(w not in idf and not self.translator.terms(w) for w in words) or \
+                    any(idf.get(t, rare) >= rare for t in zh)
+            return any(w not in idf for w in words) or any(idf.get(t, rare) >= rare for t in zh)
         topic = topic_of(question)
         for word, flag in self.index.tokenizer.content_words(topic):
             if word not in idf and len(word) > 1:
@@ -169,8 +201,9 @@ class Retriever:
     def signals(self, question: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Per signal: (clause scores, passage scores). Dense signals score the retrieval passages
         (`e5`, `use`) and, for the sentence-level match a visitor's question often makes, the clause's
-        single sentences (`e5_s`); BM25 scores the topic's tokens plus, with a lower weight, the documents'
-        terms nearest to the question words they never use (see bridge.py)."""
+        single sentences (`e5_s`); BM25 scores the topic's tokens plus, with lower weights, the documents'
+        terms nearest to the question words they never use (see bridge.py) and, for an English question,
+        the dictionary's translations of its words (see `lexical`)."""
         english = is_english(question)
         zh_terms = self.glossary.english_terms(question) if english else []
         topic = topic_of(question)
@@ -179,15 +212,9 @@ class Retriever:
         first, *rest = self.encoders
         pending = self._helpers.submit(self.encoders[first].encode_queries, [texts[first]])
         vectors = {enc_id: self.encoders[enc_id].encode_queries([texts[enc_id]]) for enc_id in rest}
-        tokens = self.index.tokenizer.tokenize(topic) + zh_terms
-        bm25 = self.index.bm25.scores(tokens)
-        unknown = english_phrases(question, zh_terms, self.glossary) if english else \
-            [w for w, _ in self.index.tokenizer.content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
-        if unknown and self.bridge is not None:
-            bridge = self.bridge_en if english else self.bridge
-            near = [t for t in bridge.near_terms(unknown, self.encoders) if t not in tokens]
-            if near:
-                bm25 = bm25 + self.fusion["bridge"]["weight"] * self.index.bm25.scores(near)
+        parts = self.lexical(question, zh_terms=zh_terms)
+        bm25 = parts["bm25"] + self.fusion["bridge"]["weight"] * parts["bridge"] \
+            + self.fusion["dictionary"]["weight"] * parts["dictionary"]
         vectors[first] = pending.result()
         per_passage = {}
         for enc_id in self.encoders:
@@ -202,9 +229,60 @@ class Retriever:
             clause_scores[f"{enc_id}_s"] = self._clause_max(per_passage[enc_id], rows=self.index.sentence_rows)
         return clause_scores, per_passage
 
+    def lexical(self, question: str, *, zh_terms: list[str] | None = None,
+                dictionary: bool | None = None) -> dict[str, np.ndarray]:
+        """The parts of the BM25 signal, per passage, before they are weighted (`fusion.json`) and summed:
+        `bm25` the question's own tokens (and the glossary's terms for its English names); `bridge` the
+        documents' terms nearest to the words they never use; `dictionary` CC-CEDICT's translations of an
+        English question's other words into the corpus's terms, on the clauses without a rendering (zeros for
+        a Chinese question). A term already in the query is not counted twice. `dictionary`: compute that part
+        even when its weight is 0 (for fitting the weight); default only when it is weighted."""
+        english = is_english(question)
+        if zh_terms is None:
+            zh_terms = self.glossary.english_terms(question) if english else []
+        topic = topic_of(question)
+        tokens = self.index.tokenizer.tokenize(topic) + zh_terms
+        zero = np.zeros(len(self.index.passages), dtype=np.float32)
+        out = {"bm25": self.index.bm25.scores(tokens), "bridge": zero, "dictionary": zero}
+        unknown = english_phrases(question, zh_terms, self.glossary) if english else \
+            [w for w, _ in self.index.tokenizer.content_words(topic) if len(w) >= 2 and w not in self.index.bm25.vocab]
+        near = []
+        if unknown and self.bridge is not None:
+            bridge = self.bridge_en if english else self.bridge
+            near = [t for t in bridge.near_terms(unknown, self.encoders) if t not in tokens]
+            if near:
+                out["bridge"] = self.index.bm25.scores(near)
+        if dictionary is None:
+            dictionary = bool(self.fusion["dictionary"]["weight"])
+        if english and dictionary and self.unrendered_rows.any():
+            skip = glossary_words(zh_terms, self.glossary)
+            translated = [t for t in self.translator.terms(question, skip=skip) if t not in tokens and t not in near]
+            if translated:
+                out["dictionary"] = self.index.bm25.scores(translated) * self.unrendered_rows
+        return out
+
+    @cached_property
+    def unrendered_clauses(self) -> np.ndarray:
+        """True for the clauses without an English rendering passage."""
+        out = np.ones(self.n_clauses, dtype=bool)
+        out[self.index.passage_clause[self.unrendered_rows == 0]] = False
+        return out
+
+    def clause_weights(self, question: str) -> dict[str, np.ndarray | float]:
+        """Each signal's fusion weight: per language (`fusion.json` zh / en); for an English question the
+        clauses without a rendering take the weights fitted on an index built without renderings
+        (`en_unrendered`): there the English question meets only Chinese text, and the signals that carry
+        across languages count differently."""
+        if not is_english(question):
+            return self.fusion["zh"]
+        en, other = self.fusion["en"], self.fusion.get("en_unrendered")
+        if other is None or not self.unrendered_clauses.any():
+            return en
+        return {k: np.where(self.unrendered_clauses, other.get(k, 0.0), en.get(k, 0.0)) for k in {*en, *other}}
+
     def search(self, question: str, *, top_k: int = 5, doc: str | None = None) -> list[Hit]:
         clause_scores, passage_scores = self.signals(question)
-        weights = self.fusion["en" if is_english(question) else "zh"]
+        weights = self.clause_weights(question)
         fused = np.zeros(self.n_clauses, dtype=np.float64)
         allowed = np.isfinite(next(iter(clause_scores.values())))
         doc = doc or self.doc_reference(question)
@@ -213,10 +291,11 @@ class Retriever:
         for name, s in clause_scores.items():
             if name == "bm25" and not np.any(s > 0):
                 continue  # no query word is in the vocabulary: BM25 says nothing
-            if not weights.get(name, 0.0) or not np.any(np.isfinite(s) & allowed):
+            w = weights.get(name)
+            if w is None or not np.any(w) or not np.any(np.isfinite(s) & allowed):
                 continue  # a signal not used in this language, or with nothing to score (no sentences)
             vals = np.where(np.isfinite(s), s, np.min(s[np.isfinite(s)]))  # a clause without sentences: lowest
-            fused += weights[name] * self.fuse(np.where(allowed, vals, -np.inf))
+            fused += w * self.fuse(np.where(allowed, vals, -np.inf))
         fused[~allowed] = -np.inf
         best = [i for i in np.argsort(-fused, kind="stable")[:top_k] if np.isfinite(fused[i])]
         clauses = self.index.catalog.clauses

@@ -3,7 +3,9 @@
 alone (e5, USE, BM25), on question files.
 
     .venv/bin/python eval/ablation.py eval/dev.jsonl eval/extra.jsonl
+    .venv/bin/python eval/ablation.py --index index/no-renderings --lang en eval/desk.jsonl
 """
+import argparse
 import json
 import re
 import sys
@@ -33,14 +35,14 @@ def report(path, label, ranks):
     print(f"{Path(path).name:12s} {label:11s} retrieval hit@1={h1:.2f} hit@5={h5:.2f} (n={len(ranks)})")
 
 
-def main(paths):
-    index = load_index(DEFAULT_INDEX_DIR)
+def main(paths, *, index_dir=DEFAULT_INDEX_DIR, lang=None):
+    index = load_index(index_dir)
     encoders = encoders_for(index.manifest)
     clauses = index.catalog.clauses
     for path in paths:
         with open(path, encoding="utf-8") as f:
             qs = [json.loads(line) for line in f if line.strip()]
-        qs = [q for q in qs if q["gold_quotes"]]
+        qs = [q for q in qs if q["gold_quotes"] and (lang is None or q["lang"] == lang)]
         r = Retriever(index, encoders)
         alone = {}
         for q in qs:
@@ -59,4 +61,9 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["eval/dev.jsonl", "eval/extra.jsonl"])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("paths", nargs="*", default=["eval/dev.jsonl", "eval/extra.jsonl"])
+    ap.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    ap.add_argument("--lang", choices=["zh", "en"], help="only the questions of this language")
+    a = ap.parse_args()
+    main(a.paths, index_dir=a.index, lang=a.lang)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..agency_names import agency_english
 from ..errors import UnknownClause
 from ..question import Question
 from ..response import Answer, Citation
@@ -59,7 +60,7 @@ def answer(q: Question, ctx: Context, *, context_doc: str | None = None) -> Answ
             parts.append(doc.issue_date if q.english else written)
             span = located(written)
         elif k == "issuer":
-            name = ctx.glossary.agency_english(doc.issuer) if q.english else doc.issuer
+            name = agency_english(doc.issuer) if q.english else doc.issuer
             note = (" (inferred from the document number: the source page was tampered with)" if q.english
                     else "（据文号推定：来源网页的发文机关处被篡改）") if doc.issuer_inferred else ""
             parts.append(name + note)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ..agency_names import agency_english
 from ..question import Question, lexicon
 from ..response import Answer, Citation
 from . import Context
@@ -56,7 +57,7 @@ def answer(q: Question, ctx: Context, *, context_doc: str | None = None) -> Answ
             if roles and (role is None or role in roles):
                 found.append((c, r, roles[0]))
                 break
-    name = ctx.glossary.agency_english(agency) if q.english else agency
+    name = agency_english(agency) if q.english else agency
     if not found:
         return Answer(q.raw, False, (f"{name} is not named as {ROLE_LABELS_EN.get(role, 'responsible for')} "
                                      "any provision" if q.english
