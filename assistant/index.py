@@ -154,15 +154,16 @@ def make_build(catalog: Catalog, encoders: dict[str, Encoder], *, previous=None,
 
 def build_into(store, catalog: Catalog, encoders: dict[str, Encoder], *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
                library_digest: str | None = None, library: LibraryChange | None = None, english: dict | None = None,
-               progress: bool = False) -> Build:
-    """Compute a build reusing the store's vectors and make it live, one build at a time; returns it.
+               progress: bool = False, previous=None) -> Build:
+    """Compute a build reusing the vectors of `previous` (default: the store's own live build) and make it
+    live, one build at a time; returns it.
 
     `library_digest` names the added documents the catalog holds (default: the store's library as it is).
     Raises BuildInProgress when another build is writing the store."""
     with store.lock():
         if library_digest is None:
             library_digest = store.library().digest()
-        build = make_build(catalog, encoders, previous=store, corpus_dir=corpus_dir, library_digest=library_digest,
+        build = make_build(catalog, encoders, previous=store if previous is None else previous, corpus_dir=corpus_dir, library_digest=library_digest,
                            library=library, english=english, progress=progress)
         store.write(build)
     return build

@@ -111,9 +111,10 @@ def remove_document(doc: str, *, corpus_dir: Path, data_dir: Path | None = None,
     return f"removed {key} — {done}"
 
 
-def document_rows(corpus_dir: Path, data_dir: Path) -> list[dict]:
-    """Every document served, seed first: key, number, title, issuer, date, clause count, where it comes from."""
-    library = Library(data_dir)
+def document_rows(corpus_dir: Path, data_dir: Path | None = None, *, library: Library | None = None) -> list[dict]:
+    """Every document served, seed first: key, number, title, issuer, date, clause count, where it comes from.
+    `library`: a store's (default: the library in `data_dir`)."""
+    library = library if library is not None else Library(data_dir)
     added = {e.key: e for e in library.entries()}
     catalog = Catalog.from_documents(load_documents(corpus_dir) + library.documents())
     counts: dict[str, int] = {}
