@@ -247,3 +247,5 @@ def test_the_store_comes_from_the_environment(monkeypatch, tmp_path):
     assert isinstance(open_store(tmp_path), FolderStore)   # an explicit folder wins
     monkeypatch.delenv("ASSISTANT_STORE")
     assert isinstance(open_store(), FolderStore)
+    with pytest.raises(IndexError_, match="no store backend for mysql:// URLs"):
+        open_store("mysql://u:pw@db/x")

@@ -30,6 +30,10 @@ def open_store(spec: str | Path | None = None, *, data_dir: Path | None = None) 
     if is_url(spec):
         from .postgres import PostgresStore
         return PostgresStore(spec)
+    if isinstance(spec, str) and "://" in spec:  # not a folder: a URL of a kind there is no backend for
+        from ..errors import IndexError_
+        scheme = spec.split("://", 1)[0]
+        raise IndexError_(f"no store backend for {scheme}:// URLs; give a postgresql:// URL or an index folder")
     from ..index import DEFAULT_INDEX_DIR
     from .folder import FolderStore
     return FolderStore(Path(spec) if spec is not None else DEFAULT_INDEX_DIR, data_dir=data_dir)
