@@ -1,7 +1,7 @@
 """The Gradio page: ask in Chinese or English, see the provision highlighted and cited, copy the citation,
 browse responsibilities, targets and the documents.
 
-    python ui.py [--host 127.0.0.1] [--port 7860] [--index index/] [--trusted-proxy ADDR]
+    python ui.py [--host 127.0.0.1] [--port 7860] [--index index/ | --store postgresql://…] [--trusted-proxy ADDR]
 
 Handlers are plain functions over the answer API (tested directly); the page only wires them up. It is served
 by assistant/serve.py: no uploads, bounded requests, a fair share per client, security headers.
@@ -244,8 +244,14 @@ def error_page(message: str) -> gr.Blocks:
     return page
 
 
-def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
+def default_store() -> str | Path:
+    """$ASSISTANT_STORE (a postgresql:// URL or a folder), else $ASSISTANT_INDEX_DIR, else index/."""
+    return os.environ.get("ASSISTANT_STORE") or Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR))
+
+
+def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
                data_dir: Path | None = None) -> gr.Blocks:
+    """The page over the store `index_dir` (a store, an index folder or a postgresql:// URL)."""
     start_runtime(concurrency=CONCURRENCY)  # before any model loads: the encode pool is sized from it
     try:
         page = Page(LiveAnswerer(index_dir, corpus_dir=corpus_dir, data_dir=data_dir))
@@ -359,7 +365,7 @@ def build_demo(index_dir: Path = DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAUL
 def __getattr__(name: str):
     """`ui.demo`, the module-level page, is built on first use: importing ui for its handlers loads nothing."""
     if name == "demo":
-        globals()["demo"] = build_demo(Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR)))
+        globals()["demo"] = build_demo(default_store())
         return globals()["demo"]
     raise AttributeError(name)
 
@@ -368,7 +374,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--index", type=Path, default=None, help="index folder (default index/)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--index", type=Path, default=None, help="index folder (default index/)")
+    where.add_argument("--store", default=None, metavar="URL|FOLDER",
+                       help="where the index lives: a postgresql:// URL or an index folder (default $ASSISTANT_STORE, "
+                            "then index/)")
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default corpus/)")
     p.add_argument("--data", type=Path, default=None, help="folder of added documents (default data/)")
     p.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDR",
@@ -380,10 +390,10 @@ def main() -> None:
         p.add_argument(f"--client-{name.replace('_', '-')}", type=int, default=getattr(d, name), metavar="N",
                        help=f"{help_} per client address (default {getattr(d, name)}; 0: no limit)")
     args = p.parse_args()
-    if args.index is None and args.corpus is None and args.data is None:
+    if args.index is None and args.store is None and args.corpus is None and args.data is None:
         demo = __getattr__("demo")
     else:
-        demo = build_demo(args.index or Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR)),
+        demo = build_demo(args.store or args.index or default_store(),
                           corpus_dir=args.corpus or DEFAULT_CORPUS_DIR, data_dir=args.data)
     # what is loaded now (catalog, index records, glossary: ~200k objects) lives as long as the server;
     # out of the collector's sight, its full passes under load take ~25 ms instead of ~170 ms (measured)

@@ -145,9 +145,10 @@ def encoders_for(manifest: dict) -> dict:
     return out
 
 
-def load_answerer(index_dir, *, corpus_dir, data_dir=None) -> Answerer:
-    from .index import load_index
-    index = load_index(index_dir, corpus_dir=corpus_dir, data_dir=data_dir)
+def load_answerer(store, *, corpus_dir, data_dir=None) -> Answerer:
+    """The answerer of the live build of `store` (a store, an index folder or a postgresql:// URL)."""
+    from .store import as_store
+    index = as_store(store, data_dir=data_dir).load(corpus_dir=corpus_dir)
     retriever = Retriever(index, encoders_for(index.manifest))
     retriever.warm()
     return Answerer(retriever)
@@ -157,25 +158,27 @@ class LiveAnswerer:
     """The answerer of the live index, reloaded when another build goes live — an add or remove by this
     process, the command line or another replica — without a restart.
 
-    `current()` looks at the index's CURRENT file at most once every `check_every` seconds (a stat and a
-    small read); when it names another build, that build is loaded and swapped in, while questions in
-    flight finish on the answerer they started with. A build that cannot be loaded yet (its library is
-    being committed, or it is damaged) leaves the loaded one serving and is retried at the next check."""
+    `current()` asks the store for its version at most once every `check_every` seconds (the folder: a
+    small read of CURRENT; PostgreSQL: one indexed row); when it names another build, that build is loaded
+    and swapped in, while questions in flight finish on the answerer they started with. A build that cannot
+    be loaded yet (its library is being committed, or it is damaged) leaves the loaded one serving and is
+    retried at the next check."""
 
-    def __init__(self, index_dir, *, corpus_dir, data_dir=None, check_every: float = 1.0,
+    def __init__(self, store, *, corpus_dir, data_dir=None, check_every: float = 1.0,
                  answerer: Answerer | None = None):
         import threading
-        from pathlib import Path
-        self.index_dir, self.corpus_dir, self.data_dir = Path(index_dir), corpus_dir, data_dir
+        from .store import as_store
+        self.store = as_store(store, data_dir=data_dir)
+        self.corpus_dir = corpus_dir
         self.check_every = check_every
         self._lock = threading.Lock()
-        self._answerer = answerer or load_answerer(index_dir, corpus_dir=corpus_dir, data_dir=data_dir)
-        self._version = self._answerer.retriever.index.folder.name
+        self._answerer = answerer or load_answerer(self.store, corpus_dir=corpus_dir)
+        self._version = self._answerer.retriever.index.version
         self._checked = time.monotonic()
 
     @property
     def version(self) -> str:
-        """The build folder the answerer serves from (the index version)."""
+        """The build the answerer serves from (the index version)."""
         return self._version
 
     def current(self) -> Answerer:
@@ -186,11 +189,12 @@ class LiveAnswerer:
             if now - self._checked < self.check_every:
                 return self._answerer
             self._checked = now
+            from .errors import AssistantError
             try:
-                live = (self.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-            except OSError:
+                live = self.store.changed(self._version)
+            except AssistantError:  # the store cannot be reached now: keep serving, ask again later
                 return self._answerer
-            if live != self._version:
+            if live is not None:
                 self._load(live)
         return self._answerer
 
@@ -204,10 +208,10 @@ class LiveAnswerer:
         import logging
         from .errors import AssistantError
         try:
-            fresh = load_answerer(self.index_dir, corpus_dir=self.corpus_dir, data_dir=self.data_dir)
+            fresh = load_answerer(self.store, corpus_dir=self.corpus_dir)
         except AssistantError as e:
             logging.getLogger(__name__).warning("the live index %s cannot be loaded yet (%s); serving %s", live, e,
                                                 self._version)
             return False
-        self._answerer, self._version = fresh, fresh.retriever.index.folder.name
+        self._answerer, self._version = fresh, fresh.retriever.index.version
         return True

@@ -35,20 +35,27 @@ def corpus_terms(catalog: Catalog, *, tokenizer: Tokenizer | None = None) -> lis
     return sorted(terms)
 
 
-def write_vocabulary(catalog: Catalog, encoders: dict, folder: Path, *, previous: Path | None = None,
-                     tokenizer: Tokenizer | None = None) -> None:
-    """Write the vocabulary and its vectors into a build folder; vectors of terms already embedded by the
-    same encoder in the `previous` build are reused (a rebuild embeds only new terms)."""
+def embed_vocabulary(catalog: Catalog, encoders: dict, *, previous: dict | None = None,
+                     tokenizer: Tokenizer | None = None) -> tuple[list[str], dict]:
+    """The vocabulary and its vectors per encoder id; vectors of terms already embedded by the same encoder
+    (`previous`: encoder id → term → vector, see `read_vocabulary`) are reused (a rebuild embeds only new terms)."""
     terms = corpus_terms(catalog, tokenizer=tokenizer)
-    names = {enc_id: enc.name for enc_id, enc in encoders.items()}
-    old = _previous(previous, names) if previous is not None else {}
-    (folder / VOCAB_FILE).write_text(json.dumps({"terms": terms, "encoders": names}, ensure_ascii=False),
-                                     encoding="utf-8")
+    old = previous or {}
+    out = {}
     for enc_id, enc in encoders.items():
         known = old.get(enc_id, {})
         todo = [t for t in terms if t not in known]
         fresh = dict(zip(todo, _encode(enc, todo)))
-        vecs = np.array([known[t] if t in known else fresh[t] for t in terms], dtype=np.float32).reshape(-1, enc.dim)
+        out[enc_id] = np.array([known[t] if t in known else fresh[t] for t in terms],
+                               dtype=np.float32).reshape(-1, enc.dim)
+    return terms, out
+
+
+def write_vocabulary(folder: Path, terms: list[str], vectors: dict, names: dict) -> None:
+    """`vocab.json` (terms and the encoder names) and `vocab.<encoder>.npy` in a build folder."""
+    (folder / VOCAB_FILE).write_text(json.dumps({"terms": terms, "encoders": names}, ensure_ascii=False),
+                                     encoding="utf-8")
+    for enc_id, vecs in vectors.items():
         np.save(folder / f"vocab.{enc_id}.npy", vecs)
 
 
@@ -57,7 +64,7 @@ def _encode(enc, terms: list[str]) -> np.ndarray:
         else np.zeros((0, enc.dim), dtype=np.float32)
 
 
-def _previous(folder: Path, names: dict) -> dict:
+def read_vocabulary(folder: Path, names: dict) -> dict:
     """Per encoder id, term → vector from an earlier build by the same encoder (empty when there is none)."""
     path = folder / VOCAB_FILE
     if not path.is_file():
@@ -83,15 +90,6 @@ class Bridge:
     per_word: int = 2        # terms taken per unknown word
     _cache: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
-
-    @classmethod
-    def load(cls, folder: Path, *, min_similarity: dict, per_word: int = 2) -> "Bridge":
-        terms = tuple(json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))["terms"])
-        vectors = {enc_id: np.load(folder / f"vocab.{enc_id}.npy") for enc_id in min_similarity}
-        for enc_id, v in vectors.items():
-            if len(v) != len(terms):
-                raise ValueError(f"vocab.{enc_id}.npy holds {len(v)} vectors for {len(terms)} terms")
-        return cls(terms, vectors, dict(min_similarity), per_word)
 
     def near_terms(self, words: list[str], encoders: dict) -> list[str]:
         """The documents' terms nearest to each of `words`: above every encoder's floor on at least one

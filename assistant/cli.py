@@ -80,31 +80,46 @@ def cmd_models(args) -> int:
     return 0
 
 
+def _store(args):
+    """The store the command works on: --store URL or folder, --index folder, $ASSISTANT_STORE, or index/."""
+    from .store import open_store
+    return open_store(args.store or args.index, data_dir=args.data)
+
+
 def cmd_build(args) -> int:
     import time
 
+    from .corpus import load_documents
     from .glossary import load_renderings
-    from .index import build_index, stale_reason
+    from .index import build_into, stale_reason
     from .models import load_e5, load_use
     t0 = time.perf_counter()
     english = {} if args.no_renderings else load_renderings()
+    store = _store(args)
     if args.if_needed:
-        reason = stale_reason(args.index, corpus_dir=args.corpus, data_dir=args.data, english=english)
+        reason = stale_reason(store, corpus_dir=args.corpus, english=english)
         if reason is None:
-            print(f"index in {args.index} is current; nothing to build")
+            print(f"index in {store.describe()} is current; nothing to build")
             return 0
         print(f"building: {reason}")
-    from .library import Library
+    library = store.library()
     encoders = {"e5": load_e5(str(args.model) if args.model else None), "use": load_use()}
-    folder = build_index(Catalog.load(args.corpus, args.data), encoders, args.index, corpus_dir=args.corpus,
-                         library_digest=Library(args.data).digest(), english=english,
-                         progress=sys.stderr.isatty())
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    counts = manifest["counts"]
-    reused = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in manifest["encoders"])
-    print(f"built {folder} — {counts['documents']} documents, {counts['clauses']} clauses, "
+    previous = _reuse_from(args) or store
+    build = build_into(store, Catalog.from_documents(load_documents(args.corpus) + library.documents()), encoders,
+                       corpus_dir=args.corpus, library_digest=library.digest(), english=english,
+                       progress=sys.stderr.isatty(), previous=previous)
+    counts = build.manifest["counts"]
+    reused = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in build.manifest["encoders"])
+    print(f"built {build.name} in {store.describe()} — {counts['documents']} documents, {counts['clauses']} clauses, "
           f"{counts['passages']} passages ({reused}) in {time.perf_counter() - t0:.1f}s")
     return 0
+
+
+def _reuse_from(args):
+    if not getattr(args, "reuse_from", None):
+        return None
+    from .store import open_store
+    return open_store(args.reuse_from, data_dir=args.data)
 
 
 def format_answer(a) -> str:
@@ -134,7 +149,7 @@ def format_answer(a) -> str:
 def cmd_ask(args) -> int:
     from .answer import load_answerer
     from .errors import BadQuestion
-    answerer = load_answerer(args.index, corpus_dir=args.corpus, data_dir=args.data)
+    answerer = load_answerer(_store(args), corpus_dir=args.corpus)
     if args.doc:
         answerer.catalog.document(args.doc)
     if args.batch:
@@ -170,7 +185,7 @@ def cmd_chat(args) -> int:
     from .answer import load_answerer
     from .conversation import Conversation
     from .errors import BadQuestion
-    conv = Conversation(load_answerer(args.index, corpus_dir=args.corpus, data_dir=args.data))
+    conv = Conversation(load_answerer(_store(args), corpus_dir=args.corpus))
     interactive = sys.stdin.isatty()
     while True:
         if interactive:
@@ -223,7 +238,7 @@ def cmd_add(args) -> int:
         except OSError as e:
             from .errors import BadDocument
             raise BadDocument(f"cannot read {path} ({e.strerror}); nothing was added") from e
-    result = add_documents(files, corpus_dir=args.corpus, data_dir=args.data, index_dir=args.index,
+    result = add_documents(files, corpus_dir=args.corpus, store=_store(args),
                            dry_run=args.dry_run, replace=args.replace, progress=sys.stderr.isatty() and not args.json,
                            log=(lambda line: print(line, file=sys.stderr)))
     for summary in result.summaries:
@@ -256,7 +271,7 @@ def document_summary_text(s: dict) -> str:
 
 def cmd_documents(args) -> int:
     from .ingest import document_rows
-    rows = document_rows(args.corpus, args.data)
+    rows = document_rows(args.corpus, library=_store(args).library())
     for r in rows:
         if args.json:
             _print_json(r)
@@ -268,7 +283,7 @@ def cmd_documents(args) -> int:
 
 def cmd_remove(args) -> int:
     from .ingest import remove_document
-    print(remove_document(args.doc, corpus_dir=args.corpus, data_dir=args.data, index_dir=args.index,
+    print(remove_document(args.doc, corpus_dir=args.corpus, store=_store(args),
                           log=(lambda line: print(line, file=sys.stderr))))
     return 0
 
@@ -279,6 +294,14 @@ def cmd_bench(args) -> int:
     run(index_dir=args.index, corpus_dir=args.corpus, sizes=sizes, full=not args.scale_only,
         questions=args.questions)
     return 0
+
+
+def _add_store_args(s) -> None:
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--index", type=Path, default=None, help="index folder (default index/)")
+    where.add_argument("--store", default=None, metavar="URL|FOLDER",
+                       help="where the index lives: a postgresql://user@host/db URL (PostgreSQL with pgvector) or an "
+                            "index folder; default $ASSISTANT_STORE, then index/ (the password is never printed)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,16 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dry-run", action="store_true", help="parse and print, change nothing")
     s.add_argument("--json", action="store_true", help="one JSON object per document, its clauses in the clauses --json form")
     s.add_argument("--replace", action="store_true", help="replace a document already present with the same number")
-    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    _add_store_args(s)
     s.set_defaults(func=cmd_add)
 
     s = sub.add_parser("documents", help="list the documents served (seed and added)")
     s.add_argument("--json", action="store_true")
+    _add_store_args(s)
     s.set_defaults(func=cmd_documents)
 
     s = sub.add_parser("remove", help="remove an added document by key or number, and re-index")
     s.add_argument("doc")
-    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    _add_store_args(s)
     s.set_defaults(func=cmd_remove)
 
     s = sub.add_parser("clauses", help="print the clause tree")
@@ -324,13 +348,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_models)
 
     s = sub.add_parser("build", help="parse the corpus, embed it and write the index")
-    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    _add_store_args(s)
     s.add_argument("--model", type=Path, help="a sentence-transformers folder to use instead of e5")
     s.add_argument("--if-needed", action="store_true",
                    help="build only when the index is missing, damaged or stale (what `make run` does)")
     s.add_argument("--no-renderings", action="store_true",
                    help="leave the hand-written English renderings out (no 'en' passages; answers do not use them): "
                         "how English questions fare on documents that have none")
+    s.add_argument("--reuse-from", metavar="URL|FOLDER",
+                   help="reuse the vectors of another store's live build (e.g. copy index/ into PostgreSQL)")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("ask", help="answer a question from the index")
@@ -339,14 +365,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch", metavar="FILE", help="read questions one per line ('-' for stdin); JSON lines out")
     s.add_argument("--top-k", type=int, default=5)
     s.add_argument("--doc", help="only this document (40, 41, 42)")
-    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    _add_store_args(s)
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("chat", help="a conversation: follow-up questions refer to the previous answer")
     s.add_argument("--json", action="store_true")
     s.add_argument("--top-k", type=int, default=5)
     s.add_argument("--doc")
-    s.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    _add_store_args(s)
     s.set_defaults(func=cmd_chat)
 
     s = sub.add_parser("bench", help="print build, latency, memory and scale figures")

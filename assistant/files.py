@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import errno
 import fcntl
 import os
@@ -16,6 +17,14 @@ from pathlib import Path
 from .errors import BuildInProgress
 
 BUILD_LOCK = ".build.lock"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def fsync_tree(folder: Path) -> None:

@@ -8,7 +8,6 @@ the live index as they were.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,40 +49,45 @@ def document_summary(doc: Document, catalog: Catalog) -> dict:
     }
 
 
-def _encoders_of(index_dir: Path) -> dict:
+def _encoders_of(store) -> dict:
     """The encoders the live index was built with, so its vectors are reused (the default ones when there is
     no index yet, or it cannot be read: then everything is embedded)."""
     from .answer import encoders_for
     from .errors import IndexError_
-    from .index import live_folder
     from .models import load_e5, load_use
     try:
-        manifest = json.loads((live_folder(index_dir) / "manifest.json").read_text(encoding="utf-8"))
-        return encoders_for(manifest)
+        return encoders_for(store.manifest())
     except (IndexError_, OSError, ValueError, KeyError):
         return {"e5": load_e5(), "use": load_use()}
 
 
-def _rebuild(plan, *, corpus_dir: Path, index_dir: Path, progress: bool, log) -> tuple[Path, str]:
+def _store(store, index_dir, data_dir):
+    from .store import as_store
+    return as_store(store if store is not None else index_dir, data_dir=data_dir)
+
+
+def _rebuild(plan, *, corpus_dir: Path, store, progress: bool, log) -> str:
     from .glossary import load_renderings
-    from .index import build_index
+    from .index import build_into
     t0 = time.perf_counter()
     catalog = Catalog.from_documents(list(plan.documents))
     log("indexing: embedding the new passages (the others are reused) …")
-    folder = build_index(catalog, _encoders_of(index_dir), index_dir, corpus_dir=corpus_dir,
-                         library_digest=plan.digest, english=load_renderings(), progress=progress,
-                         before_live=plan.commit)
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    done = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in manifest["encoders"])
-    return folder, f"{done}; {time.perf_counter() - t0:.1f} s; index {folder.name}"
+    build = build_into(store, catalog, _encoders_of(store), corpus_dir=corpus_dir, library_digest=plan.digest,
+                       library=plan.change(), english=load_renderings(), progress=progress)
+    done = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in build.manifest["encoders"])
+    return f"{done}; {time.perf_counter() - t0:.1f} s; index {build.name}"
 
 
-def add_documents(files: list[tuple[str, bytes]], *, corpus_dir: Path, data_dir: Path, index_dir: Path,
-                  dry_run: bool = False, replace: bool = False, progress: bool = False, log=lambda line: None) -> Change:
+def add_documents(files: list[tuple[str, bytes]], *, corpus_dir: Path, data_dir: Path | None = None,
+                  index_dir: Path | None = None, store=None, dry_run: bool = False, replace: bool = False,
+                  progress: bool = False, log=lambda line: None) -> Change:
     """Add files (name, bytes) to the library and the index; with `dry_run`, only parse and report.
 
+    `store` (or the folder `index_dir` with the library in `data_dir`) is where library and index live; the
+    library changes with the build that goes live, all or nothing.
     Raises BadDocument (nothing changed) for a file that is not a readable document or is already present."""
-    library = Library(data_dir)
+    store = _store(store, index_dir, data_dir)
+    library = store.library()
     log(f"reading {len(files)} file(s) …")
     plan = library.plan(files, existing=load_documents(corpus_dir) + library.documents(), replace=replace)
     catalog = Catalog.from_documents(list(plan.documents))
@@ -91,23 +95,26 @@ def add_documents(files: list[tuple[str, bytes]], *, corpus_dir: Path, data_dir:
     keys = tuple(e.key for e, _, _ in plan.added)
     if dry_run:
         return Change(summaries, f"dry run: {len(keys)} document(s) parsed, nothing changed", keys)
-    _, done = _rebuild(plan, corpus_dir=corpus_dir, index_dir=index_dir, progress=progress, log=log)
+    done = _rebuild(plan, corpus_dir=corpus_dir, store=store, progress=progress, log=log)
     return Change(summaries, f"added {', '.join(keys)} — {done}", keys)
 
 
-def remove_document(doc: str, *, corpus_dir: Path, data_dir: Path, index_dir: Path, log=lambda line: None) -> str:
+def remove_document(doc: str, *, corpus_dir: Path, data_dir: Path | None = None, index_dir: Path | None = None,
+                    store=None, log=lambda line: None) -> str:
     """Remove an added document (by key or number) from the library and the index; returns what was done."""
-    library = Library(data_dir)
+    store = _store(store, index_dir, data_dir)
+    library = store.library()
     existing = load_documents(corpus_dir) + library.documents()
     key = next((d.key for d in existing if doc in (d.key, d.doc_number)), doc)
     plan = library.plan([], existing=existing, remove=(key,))
-    _, done = _rebuild(plan, corpus_dir=corpus_dir, index_dir=index_dir, progress=False, log=log)
+    done = _rebuild(plan, corpus_dir=corpus_dir, store=store, progress=False, log=log)
     return f"removed {key} — {done}"
 
 
-def document_rows(corpus_dir: Path, data_dir: Path) -> list[dict]:
-    """Every document served, seed first: key, number, title, issuer, date, clause count, where it comes from."""
-    library = Library(data_dir)
+def document_rows(corpus_dir: Path, data_dir: Path | None = None, *, library: Library | None = None) -> list[dict]:
+    """Every document served, seed first: key, number, title, issuer, date, clause count, where it comes from.
+    `library`: a store's (default: the library in `data_dir`)."""
+    library = library if library is not None else Library(data_dir)
     added = {e.key: e for e in library.entries()}
     catalog = Catalog.from_documents(load_documents(corpus_dir) + library.documents())
     counts: dict[str, int] = {}

@@ -134,6 +134,11 @@ def content_words(text: str) -> list[tuple[str, str]]:
     return default_tokenizer().content_words(text)
 
 
+def passage_tokens(texts: list[str], tokenizer: Tokenizer) -> list[list[str]]:
+    """What BM25 indexes of each passage: its tokens, or one placeholder for a passage that has none."""
+    return [tokenizer.tokenize(t) or ["∅"] for t in texts]
+
+
 class BM25Index:
     """bm25s over passages cut by one tokenizer: the same one cuts the passages at build and the queries."""
 
@@ -143,10 +148,15 @@ class BM25Index:
 
     @classmethod
     def build(cls, texts: list[str], *, tokenizer: Tokenizer | None = None) -> "BM25Index":
-        import bm25s
         tokenizer = tokenizer or default_tokenizer()
+        return cls.from_tokens(passage_tokens(texts, tokenizer), tokenizer=tokenizer)
+
+    @classmethod
+    def from_tokens(cls, tokens: list[list[str]], *, tokenizer: Tokenizer | None = None) -> "BM25Index":
+        """The index of passages already cut (`passage_tokens`): what a store that keeps tokens loads."""
+        import bm25s
         model = bm25s.BM25(k1=1.2, b=0.75)
-        model.index([tokenizer.tokenize(t) or ["∅"] for t in texts], show_progress=False)
+        model.index(tokens, show_progress=False)
         return cls(model, tokenizer)
 
     def save(self, folder: Path) -> None:

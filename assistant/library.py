@@ -109,6 +109,25 @@ class Library:
                             f"original was changed or damaged; restore it or `python -m assistant remove {entry.key}`")
         return data
 
+    def commit(self, entries: list[Entry], originals: dict) -> None:
+        """Make the list name `entries`, writing first the `originals` (sha256 → bytes) it does not hold yet."""
+        folder = self.dir / ORIGINALS
+        folder.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            data = originals.get(entry.sha256)
+            if data is None:
+                continue
+            path = self.dir / entry.file
+            if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256:
+                continue
+            tmp = path.with_name(f".{path.name}.tmp")
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        atomic_write(self.list_path, _list_text(list(entries)))
+
     def documents(self) -> list[Document]:
         entries = self.entries()
         if not entries:
@@ -198,16 +217,9 @@ class Plan:
     def commit(self) -> None:
         """Write the originals, then replace the list in one rename. Originals of removed documents stay
         until no entry names them (a later add of the same file reuses them); nothing is deleted here."""
-        folder = self.library.dir / ORIGINALS
-        folder.mkdir(parents=True, exist_ok=True)
-        for entry, data, _ in self.added:
-            path = self.library.dir / entry.file
-            if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256:
-                continue
-            tmp = path.with_name(f".{path.name}.tmp")
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        atomic_write(self.library.list_path, _list_text(self.entries))
+        self.library.commit(self.entries, {e.sha256: data for e, data, _ in self.added})
+
+    def change(self):
+        """This plan as the library change a store writes with the build (store.base.LibraryChange)."""
+        from .store.base import LibraryChange
+        return LibraryChange(tuple(self.entries), {e.sha256: data for e, data, _ in self.added})
