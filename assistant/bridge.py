@@ -60,7 +60,7 @@ def write_vocabulary(folder: Path, terms: list[str], vectors: dict, names: dict)
 
 
 def _encode(enc, terms: list[str]) -> np.ndarray:
-    return np.vstack([enc.encode_queries(terms[i:i + 128]) for i in range(0, len(terms), 128)]) if terms \
+    return np.vstack([enc.encode_terms(terms[i:i + 128]) for i in range(0, len(terms), 128)]) if terms \
         else np.zeros((0, enc.dim), dtype=np.float32)
 
 

