@@ -53,12 +53,16 @@ def document_summary(doc: Document, catalog: Catalog) -> dict:
 def _encoders_of(index_dir: Path) -> dict:
     """The encoders the live index was built with (the default ones when there is no index yet)."""
     from .index import live_folder
-    from .models import load_e5, load_use
+    from .models import E5_NAME, load_e5, load_use
     from .errors import IndexError_
     path = None
     try:
         manifest = json.loads((live_folder(index_dir) / "manifest.json").read_text(encoding="utf-8"))
-        path = next((e.get("path") for e in manifest["encoders"] if e["id"] == "e5"), None)
+        spec = next((e for e in manifest["encoders"] if e["id"] == "e5"), {})
+        # the provisioned e5 is recorded with its folder too, but loaded by name (as answer.encoders_for does):
+        # load_e5(its folder) would be another encoder (no ONNX queries, another name), and every vector of
+        # the live build would be embedded again instead of reused
+        path = None if spec.get("name") == E5_NAME else spec.get("path")
     except (IndexError_, OSError, ValueError, KeyError):
         pass
     return {"e5": load_e5(path), "use": load_use()}
