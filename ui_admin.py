@@ -161,7 +161,8 @@ class AdminArea:
                     *same)
         finally:
             self._change.release()
-        return (self._went_live(f"已添加 / Added: {change.outcome}"), None, gr.update(interactive=False), "",
+        names = "、".join(x["cited_as"] for x in change.summaries)
+        return (self._went_live(f"已添加 / Added: {names}\n{change.outcome}"), None, gr.update(interactive=False), "",
                 self.table(), gr.update(choices=self.choices(), value=None))
 
     # ---- remove ---------------------------------------------------------------------------------
@@ -230,7 +231,8 @@ def admin_tab(area: AdminArea, *, lang: gr.Radio) -> list:
         message = gr.HTML("", elem_id="admin-message")
         with gr.Column(visible=False, elem_id="admin-area") as body:
             docs = gr.Dataframe([], headers=COLUMNS, interactive=False, wrap=True, elem_id="admin-docs",
-                                label="文件 / Documents", max_height=360)
+                                label="文件 / Documents", max_height=360,
+                                column_widths=["7%", "15%", "36%", "14%", "10%", "8%", "10%"])
             with gr.Row():
                 with gr.Column(scale=1):
                     upload = gr.File(label=f"上传文件 / Upload a document ({' '.join(SUFFIXES)}, ≤ "
