@@ -1,10 +1,13 @@
 """The Gradio page: ask in Chinese or English, see the provision highlighted and cited, copy the citation,
 browse responsibilities, targets and the documents.
 
-    python ui.py [--host 127.0.0.1] [--port 7860] [--index index/ | --store postgresql://…] [--trusted-proxy ADDR]
+    python ui.py [--host 127.0.0.1] [--port 7860] [--index index/ | --store postgresql://…] [--data data/]
+                 [--trusted-proxy ADDR]
+    ASSISTANT_ADMIN_TOKEN=… python ui.py --admin      # or --admin-token-file PATH: the document-management tab
 
 Handlers are plain functions over the answer API (tested directly); the page only wires them up. It is served
-by assistant/serve.py: no uploads, bounded requests, a fair share per client, security headers.
+by assistant/serve.py: no uploads, bounded requests, a fair share per client, security headers. With --admin
+the page gets a document-management tab (ui_admin.py) and the upload route opens to the admin token only.
 """
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ import argparse
 import atexit
 import gc
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -25,12 +27,14 @@ import gradio as gr
 from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer, LiveAnswerer
 from assistant.conversation import Conversation
 from assistant.corpus import DEFAULT_CORPUS_DIR
-from assistant.errors import AssistantError, BadQuestion
+from assistant.errors import AssistantError, BadQuestion, public_message
 from assistant.index import DEFAULT_INDEX_DIR
+from assistant.library import DEFAULT_DATA_DIR
+from assistant.readers import MAX_BYTES
 from assistant.render import CSS, LABELS, PAGE_JS, copy_text, document_html, evidence_html
 from assistant.runtime import start as start_runtime
 from assistant.serve import public_app, serve
-from assistant.serve_guard import Limits
+from assistant.serve_guard import Limits, UploadRule
 from assistant.tables import agency_rows, target_rows, to_csv
 
 # 2 handlers at once on a 2-core machine; excess visitors wait in a bounded queue (measured: README).
@@ -229,11 +233,6 @@ def labels_update(lang: str, page: "Page"):
     )
 
 
-def public_message(message: str) -> str:
-    """An error for visitors: the reason without file-system paths (they are for the administrator's log)."""
-    return re.sub(r"(?<![\w.])(?:/|\.\./|\./)[^\s;:,()'\"]+", "…", message)
-
-
 def error_page(message: str) -> gr.Blocks:
     with gr.Blocks(title="吉林省政策问答") as page:
         gr.Markdown("## 吉林省政策问答 · Jilin policy Q&A")
@@ -249,9 +248,14 @@ def default_store() -> str | Path:
     return os.environ.get("ASSISTANT_STORE") or Path(os.environ.get("ASSISTANT_INDEX_DIR", DEFAULT_INDEX_DIR))
 
 
+# a multipart body holds the file and a few hundred bytes of headers around it
+UPLOAD_OVERHEAD = 64 * 1024
+
+
 def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
-               data_dir: Path | None = None) -> gr.Blocks:
-    """The page over the store `index_dir` (a store, an index folder or a postgresql:// URL)."""
+               data_dir: Path | None = None, admin_token: str | None = None) -> gr.Blocks:
+    """The page over the store `index_dir` (a store, an index folder or a postgresql:// URL); with
+    `admin_token`, its document-management tab too (ui_admin.py)."""
     start_runtime(concurrency=CONCURRENCY)  # before any model loads: the encode pool is sized from it
     try:
         page = Page(LiveAnswerer(index_dir, corpus_dir=corpus_dir, data_dir=data_dir))
@@ -259,7 +263,9 @@ def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS
         print(f"ui: {e}", file=sys.stderr)  # the full message, paths included, for the administrator
         return error_page(str(e))
     L = LABELS["zh"]
-    with gr.Blocks(title="吉林省政策问答 · Jilin policy Q&A") as demo:
+    # with uploads open, Gradio's own clean-up too: an upload nobody previewed (the page deletes those it reads)
+    # is removed after an hour
+    with gr.Blocks(title="吉林省政策问答 · Jilin policy Q&A", delete_cache=(3600, 3600) if admin_token else None) as demo:
         answers = gr.State([])
         clause_ids = gr.State([r["clause_id"] for r in page.agencies])
         with gr.Row():
@@ -300,6 +306,12 @@ def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS
                 doc_pick = gr.Dropdown([(f"{d.doc_number} {d.title}".strip(), d.key) for d in page.catalog.documents],
                                        value=page.catalog.documents[0].key, label=L["document"], elem_id="doc-pick")
                 doc_view = gr.HTML(document_html(page.catalog, page.catalog.documents[0].key, "zh"), elem_id="doc-view")
+            changes = []
+            if admin_token:
+                from ui_admin import AdminArea, admin_tab
+                area = AdminArea(page, token=admin_token, corpus_dir=corpus_dir, data_dir=data_dir or DEFAULT_DATA_DIR,
+                                 index_dir=index_dir)
+                changes = admin_tab(area, lang=lang)
         footer = gr.Markdown(page.footer("zh"), elem_classes=["footer-status"], elem_id="footer")
 
         # the one public API endpoint (/ask, used by gradio_client and the load test); the rest is the page's own
@@ -337,6 +349,9 @@ def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS
                     table, ids, page.target_table(), page.footer(lg))
         demo.load(fresh, inputs=[lang, doc_pick], outputs=[doc, doc_pick, agency, resp, clause_ids, targets, footer],
                   **private)
+        for change in changes:   # a document added or removed on the admin tab: this page's lists follow at once
+            change.then(fresh, inputs=[lang, doc_pick],
+                        outputs=[doc, doc_pick, agency, resp, clause_ids, targets, footer], **private)
 
         def pick_row(ids: list, lg: str, evt: gr.SelectData):
             row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -389,19 +404,38 @@ def main() -> None:
                         ("per_minute", "questions a minute")):
         p.add_argument(f"--client-{name.replace('_', '-')}", type=int, default=getattr(d, name), metavar="N",
                        help=f"{help_} per client address (default {getattr(d, name)}; 0: no limit)")
+    p.add_argument("--admin", action="store_true",
+                   help="add the document-management tab (upload, preview, confirm, remove) for whoever has the admin "
+                        "token, and open the upload route to it; the token comes from --admin-token-file or "
+                        "$ASSISTANT_ADMIN_TOKEN (never the command line: `ps` shows it), at least 16 characters")
+    p.add_argument("--admin-token-file", type=Path, default=None, metavar="PATH",
+                   help="a file holding the admin token (first line); keep it readable by this user only")
     args = p.parse_args()
-    if args.index is None and args.store is None and args.corpus is None and args.data is None:
+    token = None
+    if args.admin_token_file and not args.admin:
+        p.error("--admin-token-file is for --admin")
+    if args.admin:
+        from ui_admin import TokenError, read_token
+        try:
+            token = read_token(args.admin_token_file)
+        except TokenError as e:
+            p.error(str(e))
+    if token is None and args.index is None and args.store is None and args.corpus is None and args.data is None:
         demo = __getattr__("demo")
     else:
         demo = build_demo(args.store or args.index or default_store(),
-                          corpus_dir=args.corpus or DEFAULT_CORPUS_DIR, data_dir=args.data)
+                          corpus_dir=args.corpus or DEFAULT_CORPUS_DIR, data_dir=args.data, admin_token=token)
     # what is loaded now (catalog, index records, glossary: ~200k objects) lives as long as the server;
     # out of the collector's sight, its full passes under load take ~25 ms instead of ~170 ms (measured)
     gc.collect()
     gc.freeze()
     limits = Limits(in_flight=args.client_in_flight, queued=args.client_queued, per_minute=args.client_per_minute)
+    uploads = None
+    if token:
+        from ui_admin import SUFFIXES
+        uploads = UploadRule(token=token, max_bytes=MAX_BYTES + UPLOAD_OVERHEAD, suffixes=SUFFIXES)
     app = public_app(demo, css=CSS, js=PAGE_JS, theme=theme(), limits=limits,
-                     trusted_proxies=tuple(args.trusted_proxy))
+                     trusted_proxies=tuple(args.trusted_proxy), uploads=uploads)
     print(f"Serving http://{args.host}:{args.port}/", flush=True)
     serve(app, host=args.host, port=args.port)
 

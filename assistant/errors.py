@@ -2,6 +2,7 @@
 
 Every message states the value, the rule and the fix.
 """
+import re
 
 
 class AssistantError(Exception):
@@ -62,3 +63,8 @@ class BadQuestion(AssistantError):
     """A question that cannot be asked (empty, too long)."""
 
     exit_code = 2
+
+
+def public_message(message: str) -> str:
+    """An error for visitors: the reason without file-system paths (they are for the administrator's log)."""
+    return re.sub(r"(?<![\w.])(?:/|\.\./|\./)[^\s;:,()'\"]+", "…", message)

@@ -150,6 +150,70 @@ def document_html(catalog: Catalog, doc_key: str, lang: str, *, highlight: str |
     return "".join(head + body) + "</div>"
 
 
+# ---- the document-management area (ui_admin.py) ---------------------------------------------------------
+ADMIN_LABELS = {
+    "zh": {"number": "文号", "title": "标题", "issuer": "发文机关", "date": "成文日期", "addressees": "主送",
+           "attachments": "附件", "clauses": "条款", "owners": "责任单位", "warnings": "请核对",
+           "issuer_text": "见于文件正文", "issuer_inferred": "据文号推定", "none": "（无）",
+           "counts": "{clauses} 条款 · {responsibilities} 条责任分工 · {targets} 项目标或时限",
+           "first": "前 {n} 条（共 {total} 条）", "check": "核对无误后点击“确认添加”。"},
+    "en": {"number": "Number", "title": "Title", "issuer": "Issuer", "date": "Date", "addressees": "Addressed to",
+           "attachments": "Attachments", "clauses": "Clauses", "owners": "Owners", "warnings": "Check",
+           "issuer_text": "from the document's own text", "issuer_inferred": "inferred from the number",
+           "none": "(none)", "counts": "{clauses} clauses · {responsibilities} responsibilities · "
+                                       "{targets} targets or deadlines",
+           "first": "first {n} of {total}", "check": "If this is right, press Confirm to add it."},
+}
+PREVIEW_CLAUSES = 12
+
+
+def owners_text(clause: dict) -> str:
+    """Who owns a clause, as the document says it (牵头 lead, then the others)."""
+    out = []
+    for r in clause["responsibilities"]:
+        lead = "、".join(r["lead"])
+        rest = "、".join(r["participants"] + r["responsible"])
+        out.append(f"{lead}牵头" + (f"（{rest}）" if rest else "") if lead else rest)
+    return "；".join(o for o in out if o)
+
+
+def summary_html(s: dict, lang: str) -> str:
+    """The preview of one parsed document (ingest.document_summary): its facts, its first clauses with their
+    citations and owners, and what to check. Everything in it comes from the uploaded file: all escaped."""
+    A = ADMIN_LABELS[lang]
+    how = s["issuer_from"] or (A["issuer_inferred"] if s["issuer_inferred"] else A["issuer_text"])
+    facts = [(A["number"], s["doc_number"] or A["none"]), (A["title"], s["title"]),
+             (A["issuer"], f"{s['issuer'] or A['none']}（{how}）" if s["issuer"] else A["none"]),
+             (A["date"], s["issue_date"] or A["none"]), (A["addressees"], "、".join(s["addressees"]) or A["none"]),
+             (A["attachments"], "；".join(s["attachments"]) or A["none"]),
+             (A["clauses"], A["counts"].format(**s["counts"]))]
+    parts = [f"<div class='preview' data-key='{escape(s['key'])}'><h3 {ZH}>{escape(s['cited_as'])}</h3><dl>"]
+    parts += [f"<dt>{escape(k)}</dt><dd {ZH}>{escape(v)}</dd>" for k, v in facts]
+    parts.append("</dl>")
+    clauses = s["clauses"][:PREVIEW_CLAUSES]
+    parts.append(f"<h4>{escape(A['first'].format(n=len(clauses), total=len(s['clauses'])))}</h4><ol class='clauses'>")
+    for c in clauses:
+        first = c["text"].split("\n")[0]
+        owners = owners_text(c)
+        parts.append(f"<li><span class='cite' {ZH}>{escape(c['citation'])}</span><br>"
+                     f"<span class='snippet' {ZH}>{escape(first[:90])}{'…' if len(first) > 90 else ''}</span>"
+                     + (f"<br><span class='owners'>{escape(A['owners'])}: <span {ZH}>{escape(owners)}</span></span>"
+                        if owners else "") + "</li>")
+    parts.append("</ol>")
+    if s["warnings"]:
+        parts.append(f"<h4>{escape(A['warnings'])}</h4><ul class='warnings'>")
+        parts += [f"<li>{escape(w)}</li>" for w in s["warnings"]]
+        parts.append("</ul>")
+    parts.append(f"<p class='hint'>{escape(A['check'])}</p></div>")
+    return "".join(parts)
+
+
+def notice_html(text: str, *, kind: str = "info") -> str:
+    """One message of the document area: `kind` is info, ok or error (errors are the cause and the fix)."""
+    return f"<div class='admin-notice {escape(kind)}' role='{'alert' if kind == 'error' else 'status'}'>" \
+           f"{text_html(text)}</div>"
+
+
 CSS = """
 .evidence { font-size: 15px; line-height: 1.7; }
 .evidence .cite { font-weight: 600; color: #7a1f1f; margin-bottom: 4px; }
@@ -168,6 +232,17 @@ CSS = """
 .doc .cid { color: #7a1f1f; font-size: 12px; margin-right: 8px; }
 .doc .docmeta { color: #555; margin-bottom: 10px; }
 footer, .footer-status { color: #666; font-size: 12px; }
+.preview { font-size: 14px; line-height: 1.6; }
+.preview dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
+.preview dt { color: #555; }
+.preview dd { margin: 0; }
+.preview .cite { font-weight: 600; color: #7a1f1f; }
+.preview .snippet, .preview .owners { color: #444; }
+.preview ul.warnings li { color: #7a4b00; }
+.admin-notice { padding: 8px 12px; border-radius: 4px; margin: 4px 0; }
+.admin-notice.ok { background: #eef8ee; border-left: 3px solid #2e7d32; }
+.admin-notice.error { background: #fdf0f0; border-left: 3px solid #b3261e; color: #5c1010; }
+.admin-notice.info { background: #f3f4f8; border-left: 3px solid #4a56a6; }
 """
 
 # Runs once the page has loaded (ui.py passes it to launch): <html lang> follows the 中文/English switch, and

@@ -4,8 +4,14 @@
   refused at once, and a body without one (chunked) or with one that lies is cut off at the limit (413), or
   when it takes longer than `body_seconds` to arrive (408). The refused connection is closed, so the rest of
   a 50 MB body is never read.
-- Upload routes are refused unless an `UploadRule` allows them (the public page has none): token, size and
-  file types are checked before the app writes anything.
+- Upload routes are refused unless an `UploadRule` allows them (the public page has none). With one (the page
+  started with --admin) only Gradio's file upload route opens, and only for a request that carries the admin
+  token: an `Authorization: Bearer <token>` header (scripts), or the upload cookie a browser gets by posting the
+  token to ADMIN_SESSION_ROUTE (the page's token box does that when the token is entered). The cookie is not
+  the token: it is an expiry time signed with a secret made at start (HMAC-SHA256), HttpOnly (the page's
+  scripts cannot read it), SameSite=Strict (another site cannot send it) and sent to the upload route only.
+  Size and file types are checked as the body arrives, before the app writes anything. Uploading only puts a
+  file in Gradio's temporary folder: every admin action on the page checks the token again (ui_admin.py).
 - Each client (by address) may have `in_flight` requests open, `queued` questions waiting or running in the
   page's queue and `per_minute` questions a minute (token bucket); past that it gets 429 with Retry-After.
   The address is the TCP peer; X-Forwarded-For is read only when the peer is a configured trusted proxy.
@@ -17,21 +23,27 @@ a connection that goes on reading what it refused.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import ipaddress
 import json
 import logging
 import math
 import re
+import secrets
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 # Routes that put a question (or another page event) into the queue, and routes that take files (the page itself
 # uses none: it has no upload control, no microphone and no component with server functions).
 QUESTION_ROUTE = re.compile(r"^/gradio_api/(?:queue/join|call/(?:v2/)?[^/]+|run/[^/]+|api/[^/]+)/?$")
 UPLOAD_ROUTE = re.compile(r"^/gradio_api/(?:upload|process_recording|component_server)/?$")
+FILE_UPLOAD_ROUTE = re.compile(r"^/gradio_api/upload/?$")   # the only one an UploadRule opens
+ADMIN_SESSION_ROUTE = "/admin/session"                      # POST the token here → the upload cookie
+UPLOAD_COOKIE = "assistant_upload"
+MAX_TOKEN_BYTES = 1024
 # The page's static files: quick to serve, and a page load asks for ~90 of them (Chromium fetches 6 at a time
 # per host, shared by every tab of a browser), so they are not counted as requests in flight.
 STATIC_ROUTE = re.compile(r"^/(?:assets|static|svelte)/|^/(?:theme\.css|favicon\.ico|manifest\.json)$")
@@ -41,11 +53,37 @@ log = logging.getLogger("uvicorn.error")
 
 @dataclass(frozen=True)
 class UploadRule:
-    """What an upload route accepts (an admin app's document upload); without one, uploads are refused."""
+    """What the upload route accepts (the admin page's document upload); without one, uploads are refused."""
 
-    token: str                    # sent as `Authorization: Bearer <token>`
-    max_bytes: int                # the whole request body
-    suffixes: tuple[str, ...]     # file name endings allowed, e.g. (".txt", ".html")
+    token: str = field(repr=False)   # sent as `Authorization: Bearer <token>`, or exchanged for the cookie
+    max_bytes: int                   # the whole request body
+    suffixes: tuple[str, ...]        # file name endings allowed, e.g. (".txt", ".html")
+    cookie_seconds: int = 8 * 3600   # how long an upload cookie is good for
+    # signs the cookies; made per process, so a restart (or a new token) ends every cookie
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    def token_matches(self, given: str) -> bool:
+        """The admin token, compared in constant time."""
+        return hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode("utf-8"))
+
+    def cookie(self, now: float) -> str:
+        """A new upload cookie's value: `<expiry>.<signature>`."""
+        expires = int(now) + self.cookie_seconds
+        return f"{expires}.{self._sign(expires)}"
+
+    def _sign(self, expires: int) -> str:
+        return hmac.new(self.secret, f"upload until {expires}".encode(), hashlib.sha256).hexdigest()
+
+    def admits(self, scope, now: float) -> bool:
+        """Whether a request carries the token (Authorization) or a good, unexpired upload cookie."""
+        auth = _header(scope, b"authorization")
+        if auth is not None:
+            return hmac.compare_digest(auth.encode("latin-1"), f"Bearer {self.token}".encode("utf-8"))
+        value = _cookie(scope, UPLOAD_COOKIE)
+        expires, _, signature = (value or "").partition(".")
+        if not expires.isdigit() or int(expires) < now:
+            return False
+        return hmac.compare_digest(signature.encode("latin-1"), self._sign(int(expires)).encode())
 
 
 @dataclass(frozen=True)
@@ -129,6 +167,14 @@ def _header(scope, name: bytes) -> str | None:
     return ", ".join(values) if values else None
 
 
+def _cookie(scope, name: str) -> str | None:
+    for part in (_header(scope, b"cookie") or "").replace(",", ";").split(";"):
+        key, eq, value = part.strip().partition("=")
+        if eq and key == name:
+            return value.strip()
+    return None
+
+
 async def respond(send, status: int, message: str, *, retry_after: float | None = None) -> None:
     """A short JSON error ({"detail": …}, as FastAPI's), closing the connection: an unread body is not read on."""
     body = json.dumps({"detail": message}, ensure_ascii=False).encode()
@@ -163,6 +209,8 @@ class Guard:
             return await self.bounded(scope, receive, send)
         self.in_flight[client] = self.in_flight.get(client, 0) + 1
         try:
+            if self.uploads is not None and scope["path"] == ADMIN_SESSION_ROUTE:
+                return await self.session(scope, receive, send)
             await self.bounded(scope, receive, send)
         finally:
             self.in_flight[client] -= 1
@@ -175,14 +223,19 @@ class Guard:
         if UPLOAD_ROUTE.match(path):
             if self.uploads is None:
                 return 403, "This page accepts no uploads (no route that takes files is open).", None
-            auth = _header(scope, b"authorization") or ""
-            if not hmac.compare_digest(auth.encode(), f"Bearer {self.uploads.token}".encode()):
-                return 401, "Uploads need the administrator's token (Authorization: Bearer …).", None
+            if not FILE_UPLOAD_ROUTE.match(path):
+                return 403, "Only document uploads are open on this page (/gradio_api/upload).", None
+            if not self.uploads.admits(scope, time.time()):
+                return 401, ("Uploads need the administrator's token: enter it in the Documents admin tab, or "
+                             "send Authorization: Bearer …"), None
         static = scope["method"] in ("GET", "HEAD") and STATIC_ROUTE.match(path)
         if L.in_flight and not static and self.in_flight.get(client, 0) >= L.in_flight:
             return 429, (f"Too many requests open from your address ({L.in_flight} at most); "
                          "wait for them to finish and try again."), 1
-        if scope["method"] == "POST" and QUESTION_ROUTE.match(path):
+        session = self.uploads is not None and path == ADMIN_SESSION_ROUTE
+        if session and scope["method"] != "POST":
+            return 405, f"{ADMIN_SESSION_ROUTE} takes POST with the admin token as the body.", None
+        if scope["method"] == "POST" and (QUESTION_ROUTE.match(path) or session):   # token guesses count too
             if L.queued and self.queued and self.queued(client) >= L.queued:
                 return 429, (f"You already have {L.queued} questions waiting; wait for their answers and try "
                              "again."), 2
@@ -202,6 +255,8 @@ class Guard:
     def body_limit(self, path: str) -> int:
         if UPLOAD_ROUTE.match(path) and self.uploads is not None:
             return self.uploads.max_bytes
+        if path == ADMIN_SESSION_ROUTE and self.uploads is not None:
+            return MAX_TOKEN_BYTES
         return self.limits.question_bytes if QUESTION_ROUTE.match(path) else self.limits.other_bytes
 
     def too_large(self, path: str, size: str) -> str:
@@ -269,6 +324,34 @@ class Guard:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return
             raise
+
+
+    async def session(self, scope, receive, send):
+        """POST /admin/session with the admin token as the body → 204 and the upload cookie, or 401."""
+        chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.limits.body_seconds
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except asyncio.TimeoutError:
+                return await respond(send, 408, f"The token did not arrive within {self.limits.body_seconds:g} s.")
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_TOKEN_BYTES:
+                return await respond(send, 413, f"A token has at most {MAX_TOKEN_BYTES} bytes.")
+            if not message.get("more_body", False):
+                break
+        given = b"".join(chunks).decode("utf-8", "replace").strip()
+        if not self.uploads.token_matches(given):
+            return await respond(send, 401, "That is not the administrator's token.")
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        cookie = (f"{UPLOAD_COOKIE}={self.uploads.cookie(time.time())}; Path=/gradio_api/upload; "
+                  f"Max-Age={self.uploads.cookie_seconds}; HttpOnly; SameSite=Strict{secure}")
+        await send({"type": "http.response.start", "status": 204,
+                    "headers": [(b"set-cookie", cookie.encode()), (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": b""})
 
 
 class FileNames:

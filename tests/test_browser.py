@@ -326,3 +326,110 @@ def test_short_load_and_burst_past_the_queue(index_dir, capsys):
     print(out)
     assert code == 0, out
     assert "errors 0" in out and "server errors 0" in out and "busy" in out
+
+
+# ---- the document-management area (python ui.py --admin) ---------------------------------------------------
+
+ADMIN_TOKEN = "browser-test-admin-token-2026"
+DOCUMENTS = ROOT / "tests" / "fixtures" / "documents"
+
+
+@pytest.fixture(scope="module")
+def admin_server(index_dir, tmp_path_factory):
+    """A page started with --admin and a token file, on a library and an index copy of its own."""
+    import shutil
+    root = tmp_path_factory.mktemp("admin")
+    index = shutil.copytree(index_dir, root / "index")
+    token = root / "token"
+    token.write_text(ADMIN_TOKEN + "\n", encoding="utf-8")
+    token.chmod(0o600)
+    with running_server(index, "--data", str(root / "data"), "--admin", "--admin-token-file", str(token)) as (_, url):
+        yield url, root
+
+
+def admin_files(folder: Path) -> dict:
+    """Two real documents as people upload them: one as .docx, one as .pdf; with a question each (expected.json)."""
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    from make_formats import to_docx, to_pdf
+    expected = json.loads((DOCUMENTS / "expected.json").read_text(encoding="utf-8"))
+    out = {}
+    for name, render, suffix in (("guofa_2018_39_cujin_jiuye.txt", to_docx, ".docx"),
+                                 ("shanghai_hufubanfa_2020_3_nongcun_gonglu.txt", to_pdf, ".pdf")):
+        pars = [x.strip() for x in (DOCUMENTS / name).read_text(encoding="utf-8").splitlines() if x.strip()]
+        question = next(q for q in expected[name]["questions"] if q["lang"] == "zh")
+        out[suffix] = {"path": render(pars, folder / (Path(name).stem + suffix)), "number": expected[name]["doc_number"],
+                       "q": question["q"], "snippet": question["expected_snippet"]}
+    return out
+
+
+def test_admin_uploads_a_docx_and_a_pdf_answers_from_them_and_removes_one(browser, admin_server, tmp_path):
+    url, root = admin_server
+    files = admin_files(tmp_path)
+    ctx, pg = open_page(browser, url)
+    pg.wait_for_selector("#question textarea", timeout=60000)
+    # the upload route is shut to a browser that has not given the token
+    closed = pg.evaluate("async () => (await fetch('/gradio_api/upload', {method: 'POST', body: new FormData()})).status")
+    assert closed == 401
+    pg.get_by_role("tab", name="文件管理 / Documents admin").click()
+    pg.fill("#admin-token input", "not-the-token-at-all")
+    pg.click("#admin-unlock")
+    pg.wait_for_selector("#admin-message .admin-notice.error", timeout=15000)
+    assert not pg.locator("#admin-area").is_visible() and "not the admin token" in pg.locator("#admin-message").inner_text()
+    pg.fill("#admin-token input", ADMIN_TOKEN)
+    pg.click("#admin-unlock")
+    pg.wait_for_selector("#admin-message .admin-notice.ok", timeout=15000)
+    assert "吉政发〔2016〕40号" in pg.locator("#admin-docs").inner_text()
+
+    for n, (suffix, f) in enumerate(files.items()):
+        pg.locator("#admin-file input[type=file]").set_input_files(str(f["path"]))
+        pg.wait_for_selector("#admin-preview .preview", timeout=60000)
+        preview = pg.locator("#admin-preview").inner_text()
+        assert f["number"] in preview and "条款" in preview and "发文机关" in preview
+        if n == 0:
+            shot(pg, "admin-preview")
+        pg.click("#admin-confirm")
+        pg.wait_for_function("(number) => document.querySelector('#admin-message .admin-notice.ok')?.textContent"
+                             ".includes(number)", arg=f["number"], timeout=600000)
+        assert "reused" in pg.locator("#admin-message").inner_text()
+        pg.wait_for_function("(number) => document.querySelector('#admin-docs').innerText.includes(number)",
+                             arg=f["number"], timeout=15000)
+        assert pg.locator("#admin-preview").inner_text().strip() == ""
+    assert pg.locator("#admin-docs").inner_text().count("已添加 added") == 2
+    assert list((root / "data" / "originals").iterdir()) and not any(Path("/tmp/gradio").glob("*/" + files[".pdf"]["path"].name))
+    shot(pg, "admin-list")
+
+    pg.get_by_role("tab", name="问答").click()
+    for f in files.values():
+        ask(pg, f["q"])
+        assert f["number"] in pg.locator("#evidence div.cite").inner_text()
+        assert f["snippet"] in pg.locator("#evidence .provision").inner_text()
+    shot(pg, "admin-ask")
+
+    removed = files[".pdf"]
+    pg.get_by_role("tab", name="文件管理 / Documents admin").click()
+    pg.locator("#admin-remove-doc input").click()
+    pg.locator("#admin-remove-doc [role=option]", has_text=removed["number"]).click()
+    pg.click("#admin-remove")
+    pg.wait_for_selector("#admin-remove-confirm", state="visible", timeout=15000)
+    pg.click("#admin-remove-confirm")
+    pg.wait_for_function("() => document.querySelector('#admin-message .admin-notice.ok')?.textContent"
+                         ".includes('Removed')", timeout=600000)
+    pg.wait_for_function("(number) => !document.querySelector('#admin-docs').innerText.includes(number)",
+                         arg=removed["number"], timeout=15000)
+    pg.get_by_role("tab", name="问答").click()
+    ask(pg, removed["q"])
+    assert removed["number"] not in pg.locator("#evidence").inner_text()
+    assert removed["number"] not in last_reply(pg)
+    assert pg.outside == [] and pg.dialogs == [] and csp_violations(pg) == []
+    ctx.close()
+
+
+def test_the_public_page_has_no_admin_tab_and_no_session_route(page, server):
+    assert page.get_by_role("tab", name="文件管理 / Documents admin").count() == 0
+    req = urllib.request.Request(server + "admin/session", data=ADMIN_TOKEN.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            status, cookie = r.status, r.headers.get("set-cookie")
+    except urllib.error.HTTPError as e:
+        status, cookie = e.code, e.headers.get("set-cookie")
+    assert status in (404, 405) and cookie is None

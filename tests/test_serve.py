@@ -168,6 +168,51 @@ def test_an_admin_upload_rule_checks_token_type_and_size(auth, body, status):
         assert "run.sh" in json.loads(text)["detail"] and ".txt, .html" in json.loads(text)["detail"]
 
 
+@pytest.mark.parametrize("path", ["/gradio_api/process_recording", "/gradio_api/component_server"])
+def test_an_upload_rule_opens_the_file_upload_route_only(path):
+    got, _, text, _ = call(Guard(echo, uploads=ADMIN), scope(path, headers=[("authorization", "Bearer s3cret")]))
+    assert got == 403 and "Only document uploads" in json.loads(text)["detail"]
+
+
+def session(guard, token: bytes, **kw):
+    return call(guard, scope("/admin/session", **kw), [token])
+
+
+def test_the_token_buys_an_upload_cookie_that_opens_the_upload_route_only():
+    g = Guard(echo, uploads=ADMIN)
+    status, _, body, _ = session(g, b"wrong-token")
+    assert status == 401 and "not the administrator's token" in json.loads(body)["detail"]
+    status, headers, _, _ = session(g, b"s3cret")
+    assert status == 204
+    cookie = headers["set-cookie"]
+    name_value = cookie.split(";")[0]
+    assert name_value.startswith("assistant_upload=") and "s3cret" not in cookie
+    assert {"HttpOnly", "SameSite=Strict", "Path=/gradio_api/upload"} <= {p.strip() for p in cookie.split(";")}
+    upload = scope("/gradio_api/upload", headers=[("cookie", f"theme=dark; {name_value}")])
+    assert call(g, upload, [multipart("a.txt")])[0] == 200
+    assert call(g, scope("/gradio_api/component_server", headers=[("cookie", name_value)]))[0] == 403
+    # another process (another secret), a forged signature, an expired cookie: refused
+    expires, sig = name_value.split("=", 1)[1].split(".")
+    for forged in (name_value, f"assistant_upload={expires}.{'0' * 64}", f"assistant_upload=1.{sig}"):
+        other = Guard(echo, uploads=UploadRule(token="s3cret", max_bytes=2000, suffixes=(".txt",))) \
+            if forged == name_value else g
+        status, _, _, _ = call(other, scope("/gradio_api/upload", headers=[("cookie", forged)]), [multipart("a.txt")])
+        assert status == 401
+
+
+def test_the_session_route_is_post_only_small_and_counted():
+    g = Guard(echo, uploads=ADMIN, limits=SMALL)
+    assert call(g, scope("/admin/session", method="GET"))[0] == 405
+    assert session(g, b"x" * 5000)[0] == 413
+    assert [session(g, b"guess")[0] for _ in range(2)] == [401, 401]
+    assert session(g, b"s3cret")[0] == 429   # guesses take from the questions-a-minute bucket (3)
+
+
+def test_without_an_upload_rule_the_session_route_is_the_apps():
+    assert call(Guard(echo), scope("/admin/session"), [b"s3cret"])[0] == 200   # the page answers (Gradio: 404)
+    assert "s3cret" not in repr(ADMIN)
+
+
 # ---- fairness per client ---------------------------------------------------------------------------------
 
 def test_questions_per_minute_refill_and_say_when():
