@@ -10,6 +10,7 @@ also take a store.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -116,30 +117,36 @@ def make_build(catalog: Catalog, encoders: dict[str, Encoder], *, previous=None,
     passage (same key, same encoder) are reused, so a rebuild embeds only what changed."""
     passages = all_passages(catalog, english=english)
     texts = [p.text for p in passages]
-    specs, vectors = [], {}
-    for enc_id, enc in encoders.items():
-        old, not_reused = previous.previous_vectors(enc_id, enc.name) if previous is not None else ({}, "")
-        if not_reused:
-            log.warning(not_reused)
-        # an encoder that does not embed sentences (see Encoder.sentences) leaves their rows zero: they score 0
-        wanted = [i for i, p in enumerate(passages) if enc.sentences or p.source in RETRIEVAL_SOURCES]
-        vecs = np.zeros((len(passages), enc.dim), dtype=np.float32)
-        todo = []
-        for i in wanted:
-            p = passages[i]
-            if p.key in old and len(old[p.key]) == enc.dim:
-                vecs[i] = old[p.key]
-            else:
-                todo.append(i)
-        if todo:
-            vecs[todo] = enc.encode_passages([texts[i] for i in todo], progress=progress)
-        vectors[enc_id] = vecs
-        specs.append({"id": enc_id, "name": enc.name, "dim": enc.dim, "file": f"{enc_id}.faiss",
-                      "metric": "inner_product", "normalised": True,
-                      "faiss_type": "IndexFlatIP" if len(passages) <= EXACT_LIMIT else "IndexIVFFlat",
-                      "embedded": len(todo), "reused": len(wanted) - len(todo), "sentences": enc.sentences,
-                      "path": getattr(enc, "path", None) if enc_id == "e5" else None,
-                      **({"not_reused": not_reused} if not_reused else {})})
+    specs, vectors, jobs = [], {}, {}
+    # the encoders embed at the same time: e5's graph runs on every core, USE in numpy on one thread, so
+    # together they keep both cores busy where one after the other leaves one idle for USE's share
+    with ThreadPoolExecutor(max_workers=len(encoders) or 1, thread_name_prefix="embed") as pool:
+        for enc_id, enc in encoders.items():
+            old, not_reused = previous.previous_vectors(enc_id, enc.name) if previous is not None else ({}, "")
+            if not_reused:
+                log.warning(not_reused)
+            # an encoder that does not embed sentences (see Encoder.sentences) leaves their rows zero: they score 0
+            wanted = [i for i, p in enumerate(passages) if enc.sentences or p.source in RETRIEVAL_SOURCES]
+            vecs = np.zeros((len(passages), enc.dim), dtype=np.float32)
+            todo = []
+            for i in wanted:
+                p = passages[i]
+                if p.key in old and len(old[p.key]) == enc.dim:
+                    vecs[i] = old[p.key]
+                else:
+                    todo.append(i)
+            fresh = pool.submit(enc.encode_passages, [texts[i] for i in todo], progress=progress) if todo else None
+            jobs[enc_id] = (vecs, todo, fresh)
+            specs.append({"id": enc_id, "name": enc.name, "dim": enc.dim, "file": f"{enc_id}.faiss",
+                          "metric": "inner_product", "normalised": True,
+                          "faiss_type": "IndexFlatIP" if len(passages) <= EXACT_LIMIT else "IndexIVFFlat",
+                          "embedded": len(todo), "reused": len(wanted) - len(todo), "sentences": enc.sentences,
+                          "path": getattr(enc, "path", None) if enc_id == "e5" else None,
+                          **({"not_reused": not_reused} if not_reused else {})})
+        for enc_id, (vecs, todo, fresh) in jobs.items():
+            if fresh is not None:
+                vecs[todo] = fresh.result()
+            vectors[enc_id] = vecs
     tokenizer = index_tokenizer(catalog)
     names = {enc_id: enc.name for enc_id, enc in encoders.items()}
     terms, vocab_vectors = embed_vocabulary(
