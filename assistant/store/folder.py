@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import IndexError_
-from ..files import atomic_write, build_lock, fsync_tree, sha256_file
+from ..files import atomic_write, build_lock, fsync_tree, removed_on_failure, sha256_file
 from ..index import FORMAT_VERSION, REBUILD, LoadedIndex, assemble, check_sources, make_faiss, read_faiss
 from ..lexical import BM25Index
 from ..library import DEFAULT_DATA_DIR, Library
@@ -162,7 +162,7 @@ class FolderStore:
         folder = self.dir / build.name
         tmp = self.dir / (".tmp-" + build.name)
         tmp.mkdir()
-        try:
+        with removed_on_failure(tmp, "build", "the next build removes it"):
             (tmp / "clauses.jsonl").write_text(jsonl(build.clauses), encoding="utf-8")
             (tmp / "passages.jsonl").write_text(jsonl(build.passages), encoding="utf-8")
             for spec in build.manifest["encoders"]:
@@ -176,12 +176,6 @@ class FolderStore:
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
             fsync_tree(tmp)
             os.replace(tmp, folder)
-        except BaseException as e:
-            try:
-                shutil.rmtree(tmp)
-            except OSError as cleanup:
-                e.add_note(f"the unfinished build {tmp} could not be removed ({cleanup}); the next build removes it")
-            raise
         return folder
 
     def _prune(self, *, keep: str) -> None:
