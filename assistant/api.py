@@ -149,7 +149,13 @@ def install(api: FastAPI, app: Assistant, *, admin_token: str | None = None, con
         return HTMLResponse(docs_page(api.openapi()))
 
     @api.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    def unknown(rest: str):
+    def unknown(request: Request, rest: str):
+        methods = sorted({m for r in api.routes if getattr(r, "include_in_schema", False) and
+                          getattr(r, "path_regex", None) and r.path_regex.match(request.url.path)
+                          for m in r.methods})
+        if methods:
+            return error(405, f"{request.method} is not a method of /api/{rest}; use {', '.join(methods)}",
+                         ours=True)
         return error(404, f"no API route /api/{rest}; the routes are listed at /docs", UnknownClause.exit_code,
                      ours=True)
 
