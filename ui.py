@@ -26,6 +26,7 @@ import gradio as gr
 
 from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer, LiveAnswerer
 from assistant.app import Assistant
+from assistant.cache import DEFAULT_SIZE as DEFAULT_CACHE_SIZE
 from assistant.conversation import Conversation
 from assistant.corpus import DEFAULT_CORPUS_DIR
 from assistant.errors import AssistantError, BadQuestion, public_message
@@ -411,6 +412,8 @@ def main() -> None:
                         ("per_minute", "questions a minute")):
         p.add_argument(f"--client-{name.replace('_', '-')}", type=int, default=getattr(d, name), metavar="N",
                        help=f"{help_} per client address (default {getattr(d, name)}; 0: no limit)")
+    p.add_argument("--cache-size", type=int, default=DEFAULT_CACHE_SIZE, metavar="N",
+                   help=f"answers kept per index version for repeated questions (default {DEFAULT_CACHE_SIZE}; 0: none)")
     p.add_argument("--admin", action="store_true",
                    help="add the document-management tab (upload, preview, confirm, remove) for whoever has the admin "
                         "token, and open the upload route to it; the token comes from --admin-token-file or "
@@ -431,7 +434,7 @@ def main() -> None:
     corpus_dir, store = args.corpus or DEFAULT_CORPUS_DIR, args.store or args.index or default_store()
     routes = None
     try:   # one composition root for the page and the JSON API (assistant/app.py, assistant/api.py)
-        app = Assistant.open(store, corpus_dir=corpus_dir, data_dir=args.data)
+        app = Assistant.open(store, corpus_dir=corpus_dir, data_dir=args.data, cache_size=args.cache_size)
     except AssistantError as e:
         print(f"ui: {e}", file=sys.stderr)
         demo = error_page(str(e))
