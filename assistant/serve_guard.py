@@ -12,6 +12,9 @@
   scripts cannot read it), SameSite=Strict (another site cannot send it) and sent to the upload route only.
   Size and file types are checked as the body arrives, before the app writes anything. Uploading only puts a
   file in Gradio's temporary folder: every admin action on the page checks the token again (ui_admin.py).
+- The JSON API (api.py) is held to the same rules: POST /api/ask counts as a question (per minute) with the
+  16 KB body of other routes; document changes (POST/DELETE /api/documents) are refused (403) on a server without
+  an UploadRule, and need `Authorization: Bearer <token>` (401, counted as a guess) before the body is read.
 - Each client (by address) may have `in_flight` requests open, `queued` questions waiting or running in the
   page's queue and `per_minute` questions a minute (token bucket); past that it gets 429 with Retry-After.
   The address is the TCP peer; X-Forwarded-For is read only when the peer is a configured trusted proxy.
