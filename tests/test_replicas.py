@@ -163,6 +163,11 @@ def test_killing_a_replica_under_load_loses_no_request_and_no_data(cluster):
     for t in threads:
         t.join(timeout=60)
     failed = [r for r in results if r != "ok"]
+    log = (cluster["tmp"] / "error.log").read_text(errors="replace")
+    retried = sum(1 for line in log.splitlines() if "while reading response header from upstream" in line
+                  or "connect() failed" in line)
+    print(f"{len(results)} questions through nginx, {killed_after} before the kill, {len(failed)} failed; "
+          f"nginx logged {retried} upstream failures it passed to the other replica")
     assert killed_after > 0 and len(results) > killed_after + 10, (killed_after, len(results))
     assert failed == [], failed[:5]
     assert a.wait(timeout=10) == -signal.SIGKILL
