@@ -54,8 +54,12 @@ def error(status: int, message: str, exit_code: int | None = None, *, retry_afte
                         status_code=status, headers=headers)
 
 
+class Full(Exception):
+    """The questions waiting for a worker are as many as the gate holds."""
+
+
 class Gate:
-    """At most `concurrency` answers computed at once, at most `queue_size` waiting."""
+    """At most `concurrency` answers computed at once, at most `queue_size` waiting (Full past that)."""
 
     def __init__(self, concurrency: int, queue_size: int):
         self.limiter = anyio.CapacityLimiter(concurrency)
@@ -64,10 +68,10 @@ class Gate:
     async def run(self, fn, *args):
         with self._lock:
             if self.waiting >= self.queue_size + self.limiter.total_tokens:
-                return None
+                raise Full()
             self.waiting += 1
         try:
-            return ("done", await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter))
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
         finally:
             with self._lock:
                 self.waiting -= 1
@@ -109,11 +113,11 @@ def install(api: FastAPI, app: Assistant, *, admin_token: str | None = None, con
 
     @api.post("/api/ask", tags=["questions"], summary="Answer a question (the `ask --json` object)")
     async def ask(body: AskRequest):
-        done = await gate.run(lambda: app.ask(body.question, doc=body.doc, top_k=body.top_k).to_dict())
-        if done is None:
+        try:
+            return await gate.run(lambda: app.ask(body.question, doc=body.doc, top_k=body.top_k).to_dict())
+        except Full:
             return error(503, f"{gate.queue_size} questions are waiting already; try again in a few seconds",
                          retry_after=2, ours=True)
-        return done[1]
 
     @api.get("/api/clauses/{clause_id}", tags=["documents"],
              summary="A clause by id (40-2.5.5) or citation form (41号 第17条), with its records")
