@@ -11,12 +11,12 @@ PORT ?= 7860
 
 AXE := tests/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: run test test-fast setup models index eval bench browser-deps axe-deps clean
+.PHONY: run test test-fast setup models index eval bench browser-deps server-deps axe-deps clean
 
 run: setup models index
 	$(PY) ui.py --host $(HOST) --port $(PORT)
 
-test: setup models browser-deps axe-deps
+test: setup models browser-deps server-deps axe-deps
 	$(PY) -m pytest -q
 
 test-fast: setup
@@ -50,6 +50,11 @@ bench: index
 browser-deps:
 	@if [ -f ui.py ] && { ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; }; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei; fi
+
+# The replica test (tests/test_replicas.py) runs Debian's nginx in front of two replicas (deploy/nginx.conf).
+server-deps:
+	@if [ -f ui.py ] && [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; fi
 
 # axe-core (npm, pinned in tests/axe/package.json) is injected into the page by the accessibility test;
 # node_modules/ stays out of git.

@@ -25,6 +25,8 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer, LiveAnswerer
+from assistant.app import Assistant
+from assistant.cache import DEFAULT_SIZE as DEFAULT_CACHE_SIZE
 from assistant.conversation import Conversation
 from assistant.corpus import DEFAULT_CORPUS_DIR
 from assistant.errors import AssistantError, BadQuestion, public_message
@@ -79,8 +81,9 @@ class Page:
     """The state shared by every visitor: the live answerer and what the page shows from it. When a document
     is added or removed (here, on the command line or by another replica) the next request sees it."""
 
-    def __init__(self, answerer: Answerer | LiveAnswerer):
+    def __init__(self, answerer: Answerer | LiveAnswerer, *, app: Assistant | None = None):
         self.live = answerer if isinstance(answerer, LiveAnswerer) else None
+        self.app = app   # with one, a conversation's first question comes from its answer cache
         self._view = View(answerer.current() if self.live else answerer)
         self._view_lock = threading.Lock()
         # this page's downloads: a private folder (mode 0700, unpredictable name), removed at exit
@@ -116,9 +119,13 @@ class Page:
         if len(question) > MAX_QUESTION_CHARS:
             raise gr.Error(f"问题过长（{len(question)} 字），上限 {MAX_QUESTION_CHARS} 字。 / "
                            f"The question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}.")
-        conv = Conversation(self.view.answerer, history=list(answers or []))
         try:
-            a = conv.ask(question, doc=None if doc in (None, "", "all") else doc)
+            if self.app is not None:
+                conv = self.app.converse(question, list(answers or []), doc=doc)
+                a = conv.history[-1]
+            else:
+                conv = Conversation(self.view.answerer, history=list(answers or []))
+                a = conv.ask(question, doc=None if doc in (None, "", "all") else doc)
         except BadQuestion as e:
             raise gr.Error(str(e)) from None
         except AssistantError as e:  # the cause, without paths, for the visitor; in full in the server log
@@ -253,15 +260,16 @@ UPLOAD_OVERHEAD = 64 * 1024
 
 
 def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS_DIR,
-               data_dir: Path | None = None, admin_token: str | None = None) -> gr.Blocks:
-    """The page over the store `index_dir` (a store, an index folder or a postgresql:// URL); with
-    `admin_token`, its document-management tab too (ui_admin.py)."""
+               data_dir: Path | None = None, admin_token: str | None = None, app: Assistant | None = None) -> gr.Blocks:
+    """The page over the store `index_dir` (a store, an index folder or a postgresql:// URL), or over `app`
+    (the composition root, shared with the JSON API); with `admin_token`, its document-management tab too."""
     start_runtime(concurrency=CONCURRENCY)  # before any model loads: the encode pool is sized from it
     try:
-        page = Page(LiveAnswerer(index_dir, corpus_dir=corpus_dir, data_dir=data_dir))
+        app = app or Assistant.open(index_dir, corpus_dir=corpus_dir, data_dir=data_dir)
     except AssistantError as e:
         print(f"ui: {e}", file=sys.stderr)  # the full message, paths included, for the administrator
         return error_page(str(e))
+    page = Page(app.live, app=app)
     L = LABELS["zh"]
     # with uploads open, Gradio's own clean-up too: an upload nobody previewed (the page deletes those it reads)
     # is removed after an hour
@@ -310,7 +318,7 @@ def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS
             if admin_token:
                 from ui_admin import AdminArea, admin_tab
                 area = AdminArea(page, token=admin_token, corpus_dir=corpus_dir, data_dir=data_dir or DEFAULT_DATA_DIR,
-                                 index_dir=index_dir)
+                                 index_dir=app.store)
                 changes = admin_tab(area, lang=lang)
         footer = gr.Markdown(page.footer("zh"), elem_classes=["footer-status"], elem_id="footer")
 
@@ -404,6 +412,8 @@ def main() -> None:
                         ("per_minute", "questions a minute")):
         p.add_argument(f"--client-{name.replace('_', '-')}", type=int, default=getattr(d, name), metavar="N",
                        help=f"{help_} per client address (default {getattr(d, name)}; 0: no limit)")
+    p.add_argument("--cache-size", type=int, default=DEFAULT_CACHE_SIZE, metavar="N",
+                   help=f"answers kept per index version for repeated questions (default {DEFAULT_CACHE_SIZE}; 0: none)")
     p.add_argument("--admin", action="store_true",
                    help="add the document-management tab (upload, preview, confirm, remove) for whoever has the admin "
                         "token, and open the upload route to it; the token comes from --admin-token-file or "
@@ -420,11 +430,19 @@ def main() -> None:
             token = read_token(args.admin_token_file)
         except TokenError as e:
             p.error(str(e))
-    if token is None and args.index is None and args.store is None and args.corpus is None and args.data is None:
-        demo = __getattr__("demo")
+    start_runtime(concurrency=CONCURRENCY)
+    corpus_dir, store = args.corpus or DEFAULT_CORPUS_DIR, args.store or args.index or default_store()
+    routes = None
+    try:   # one composition root for the page and the JSON API (assistant/app.py, assistant/api.py)
+        app = Assistant.open(store, corpus_dir=corpus_dir, data_dir=args.data, cache_size=args.cache_size)
+    except AssistantError as e:
+        print(f"ui: {e}", file=sys.stderr)
+        demo = error_page(str(e))
     else:
-        demo = build_demo(args.store or args.index or default_store(),
-                          corpus_dir=args.corpus or DEFAULT_CORPUS_DIR, data_dir=args.data, admin_token=token)
+        from assistant.api import install
+        demo = build_demo(store, corpus_dir=corpus_dir, data_dir=args.data, admin_token=token, app=app)
+        routes = lambda api: install(api, app, admin_token=token, concurrency=CONCURRENCY,  # noqa: E731
+                                     queue_size=QUEUE_SIZE)
     # what is loaded now (catalog, index records, glossary: ~200k objects) lives as long as the server;
     # out of the collector's sight, its full passes under load take ~25 ms instead of ~170 ms (measured)
     gc.collect()
@@ -434,10 +452,10 @@ def main() -> None:
     if token:
         from ui_admin import SUFFIXES
         uploads = UploadRule(token=token, max_bytes=MAX_BYTES + UPLOAD_OVERHEAD, suffixes=SUFFIXES)
-    app = public_app(demo, css=CSS, js=PAGE_JS, theme=theme(), limits=limits,
-                     trusted_proxies=tuple(args.trusted_proxy), uploads=uploads)
-    print(f"Serving http://{args.host}:{args.port}/", flush=True)
-    serve(app, host=args.host, port=args.port)
+    asgi = public_app(demo, css=CSS, js=PAGE_JS, theme=theme(), limits=limits,
+                      trusted_proxies=tuple(args.trusted_proxy), uploads=uploads, routes=routes)
+    print(f"Serving http://{args.host}:{args.port}/ (the JSON API: /docs)", flush=True)
+    serve(asgi, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Measures, in one run: index build time from scratch; cold start to first answer (a fresh process);
 warm `ask` p50/p95 over the questions of the file it is given (`--questions`, default eval/dev.jsonl)
-next to the raw e5 query-encode p50; peak RSS of a serving process; and a scale curve of the FAISS
+next to the raw e5 query-encode p50; the answer cache on a replay of those questions, each asked several times
+in a shuffled order (hit rate, latency of hits and of misses); peak RSS of a serving process; and a scale curve of the FAISS
 index chosen by size on synthetic clustered vectors of the encoders' dimensions (build time, search
 p50, recall@10 against exact search).
 """
@@ -83,6 +84,27 @@ def warm_latency(answerer, questions: list[str], rounds: int = 3) -> dict:
             ask.append(time.perf_counter() - t)
     (e50, e95), (a50, a95) = _pcts(enc), _pcts(ask)
     return {"encode_p50_ms": e50, "encode_p95_ms": e95, "ask_p50_ms": a50, "ask_p95_ms": a95}
+
+
+def cache_replay(answerer, questions: list[str], *, repeats: int = 5, seed: int = 0) -> dict:
+    """Every question `repeats` times in a shuffled order through an empty answer cache (cache.AnswerCache), as
+    the API and the page's first questions are answered: the hit rate and the latency of hits and misses."""
+    import random
+    from .cache import AnswerCache
+    cache, version = AnswerCache(), answerer.retriever.index.version
+    replay = questions * repeats
+    random.Random(seed).shuffle(replay)
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for q in replay:
+        hits = cache.hits
+        t = time.perf_counter()
+        cache.get_or_answer(q, version, lambda q=q: answerer.ask(q))
+        times[cache.hits > hits].append(time.perf_counter() - t)
+    s = cache.stats()
+    hit50, hit95 = _pcts(times[True]) if times[True] else (float("nan"),) * 2
+    miss50, miss95 = _pcts(times[False]) if times[False] else (float("nan"),) * 2
+    return {"asked": len(replay), "hits": s.hits, "misses": s.misses, "hit_rate": s.hit_rate,
+            "hit_p50_ms": hit50, "hit_p95_ms": hit95, "miss_p50_ms": miss50, "miss_p95_ms": miss95}
 
 
 def synthetic(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
@@ -177,11 +199,16 @@ def run(*, index_dir: Path, corpus_dir: Path, sizes: list[int], full: bool = Tru
               f"{add['seconds']:.1f} s in a running process [15,000 characters ≤20 s]; {add['outcome']}")
         cs = cold_start(index_dir, corpus_dir, questions)
         print(f"cold start to first answer: {cs['cold_start_s']:.1f} s (new process: imports, models, index)")
-        lat = warm_latency(Answerer(Retriever(index, encoders)), asked)
+        answerer = Answerer(Retriever(index, encoders))
+        lat = warm_latency(answerer, asked)
         ratio = lat["ask_p50_ms"] / lat["encode_p50_ms"]
         print(f"e5 query encode: p50 {lat['encode_p50_ms']:.1f} ms, p95 {lat['encode_p95_ms']:.1f} ms")
         print(f"warm ask: p50 {lat['ask_p50_ms']:.1f} ms, p95 {lat['ask_p95_ms']:.1f} ms "
               f"= {ratio:.2f}× encode p50 [≤1.5×]")
+        rep = cache_replay(answerer, asked)   # warm: its misses cost what a warm ask does
+        print(f"answer cache, {rep['asked']} questions ({len(asked)} distinct, shuffled): hit rate {rep['hit_rate']:.1%}; "
+              f"hits p50 {rep['hit_p50_ms']:.3f} ms, p95 {rep['hit_p95_ms']:.3f} ms; misses p50 {rep['miss_p50_ms']:.1f} ms, "
+              f"p95 {rep['miss_p95_ms']:.1f} ms")
         print(f"peak RSS serving: {cs['peak_rss_mb']:.0f} MB [≤1536 MB]")
     print("scale curve (synthetic clustered vectors; exact ≤50k, IVF above) [1M: p50 ≤20 ms, recall@10 ≥0.95]:")
     print(f"  {'n':>9} {'dim':>4} {'index':<14} {'build s':>8} {'p50 ms':>7} {'recall@10':>9}")

@@ -147,17 +147,17 @@ def format_answer(a) -> str:
 
 
 def cmd_ask(args) -> int:
-    from .answer import load_answerer
+    from .app import Assistant
     from .errors import BadQuestion
-    answerer = load_answerer(_store(args), corpus_dir=args.corpus)
+    app = Assistant.open(_store(args), corpus_dir=args.corpus)
     if args.doc:
-        answerer.catalog.document(args.doc)
+        app.answerer().catalog.document(args.doc)
     if args.batch:
         def answer_lines(stream) -> None:
             for line in stream:
                 q = line.rstrip("\r\n")
                 try:
-                    out = answerer.ask(q, top_k=args.top_k, doc=args.doc).to_dict()
+                    out = app.ask(q, top_k=args.top_k, doc=args.doc).to_dict()
                 except BadQuestion as e:
                     out = {"question": q, "found": False, "answer": "", "error": str(e), "citations": []}
                 print(json.dumps(out, ensure_ascii=False), flush=True)
@@ -175,17 +175,17 @@ def cmd_ask(args) -> int:
                 answer_lines(f)
         return 0
     question = " ".join(args.question)
-    a = answerer.ask(question, top_k=args.top_k, doc=args.doc)
+    a = app.ask(question, top_k=args.top_k, doc=args.doc)
     print(json.dumps(a.to_dict(), ensure_ascii=False, indent=1) if args.json else format_answer(a))
     return 0
 
 
 def cmd_chat(args) -> int:
     """A conversation on the terminal: follow-ups refer to the previous answer; empty line or EOF ends it."""
-    from .answer import load_answerer
+    from .app import Assistant
     from .conversation import Conversation
     from .errors import BadQuestion
-    conv = Conversation(load_answerer(_store(args), corpus_dir=args.corpus))
+    conv = Conversation(Assistant.open(_store(args), corpus_dir=args.corpus).answerer())
     interactive = sys.stdin.isatty()
     while True:
         if interactive:

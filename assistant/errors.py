@@ -1,4 +1,5 @@
-"""Domain errors. The library raises these; the CLI maps them to exit codes, the page to messages.
+"""Domain errors. The library raises these; the CLI maps them to exit codes, the JSON API to HTTP statuses
+(`http_status`, beside `exit_code`), the page to messages.
 
 Every message states the value, the rule and the fix.
 """
@@ -9,6 +10,7 @@ class AssistantError(Exception):
     """Base class for every error this package raises on purpose."""
 
     exit_code = 1
+    http_status = 500
 
 
 class CorpusError(AssistantError):
@@ -30,15 +32,20 @@ class CorpusContaminated(CorpusError):
 class UnknownClause(AssistantError):
     """A clause id or citation form that matches nothing."""
 
+    http_status = 404
+
 
 class IndexError_(AssistantError):
     """The index is missing, stale, foreign or damaged. `python -m assistant build` repairs it."""
 
     exit_code = 3
+    http_status = 503   # the server stays up on the index it has, or has none to serve
 
 
 class BuildInProgress(IndexError_):
     """Another build is writing the same index folder; this one is refused instead of racing it."""
+
+    http_status = 409
 
 
 class DataError(AssistantError):
@@ -57,12 +64,14 @@ class BadDocument(AssistantError):
     """A file that cannot be read as a document (empty, binary, scanned, encrypted, a duplicate, too large)."""
 
     exit_code = 6
+    http_status = 400
 
 
 class BadQuestion(AssistantError):
     """A question that cannot be asked (empty, too long)."""
 
     exit_code = 2
+    http_status = 400
 
 
 def public_message(message: str) -> str:

@@ -1,7 +1,9 @@
-"""Load test of the page's /ask endpoint with gradio_client, on 127.0.0.1 only; prints the figures.
+"""Load test of the page's /ask endpoint (gradio_client) or of the JSON API (--api: POST /api/ask), on 127.0.0.1
+only; prints the figures.
 
-    python -m assistant.loadtest [--clients 50] [--seconds 60] [--think 0] [--burst 104] [--url http://127.0.0.1:PORT/]
-                                 [--questions eval/dev.jsonl]
+    python -m assistant.loadtest [--api] [--clients 50] [--seconds 60] [--think 0] [--burst 104]
+                                 [--url http://127.0.0.1:PORT/ [--pid PID …]] [--questions eval/dev.jsonl]
+                                 [--cache-size N]
 
 Without --url it starts `ui.py` itself on a free loopback port (and stops it after), with the per-client limits
 off: its clients all come from 127.0.0.1, where real visitors have an address each (a server started by hand
@@ -11,6 +13,11 @@ requests, errors, p50/p95 latency and the
 server's memory before and after. Phase 2: a burst of more simultaneous requests than the queue holds;
 the excess must get Gradio's "queue is full, try again" answer and no server error, and service must be
 normal again within a few seconds. Bounded in count and time; it stops by itself.
+
+The questions file is replayed in turn by every client, so questions repeat: the answer cache's hit rate (from
+the server's /healthz, before and after) is printed with the rest; `--cache-size 0` starts the server without a
+cache, for the figures of answering every question. With --url the server's CPU is read from /proc for the
+processes given with --pid (e.g. nginx's workers and the replicas), else it is not known.
 """
 from __future__ import annotations
 
@@ -54,12 +61,39 @@ def _rss_mb(pid: int | None) -> float | None:
     return None
 
 
-def _cpu_s(pid: int | None) -> float | None:
-    """User + system CPU seconds a process has used so far (from /proc)."""
-    if pid is None:
+def _cpu_s(pid: int | list[int] | None) -> float | None:
+    """User + system CPU seconds a process (or several: their sum) has used so far (from /proc)."""
+    if pid is None or pid == []:
         return None
+    if isinstance(pid, list):
+        return sum(_cpu_s(p) for p in pid)
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cache(url: str) -> dict | None:
+    """The answer cache's counters from the server's /healthz (one replica's, behind a proxy)."""
+    import json
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=10) as r:
+            return json.loads(r.read())["cache"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class ApiClient:
+    """POST /api/ask over one kept-alive connection; a non-200 answer raises with its error text."""
+
+    def __init__(self, url: str):
+        import httpx
+        self.url = url.rstrip("/") + "/api/ask"
+        self.http = httpx.Client(timeout=60)
+
+    def ask(self, question: str) -> dict:
+        r = self.http.post(self.url, json={"question": question})
+        if r.status_code != 200:
+            raise RuntimeError(f"{r.status_code}: {r.text[:200]}")
+        return r.json()
 
 
 class ServerDidNotStart(RuntimeError):
@@ -120,11 +154,20 @@ def _client(url: str):
 
 
 def _ask(client, question: str):
-    """One question through the page's public endpoint, as a new visitor (empty chat, Chinese page)."""
-    return client.predict(question, [], "zh", "all", api_name="/ask")
+    """One question through the page's public endpoint, as a new visitor (empty chat, Chinese page), or through
+    the JSON API. True when an answer came back."""
+    if isinstance(client, ApiClient):
+        return bool(client.ask(question).get("answer"))
+    out = client.predict(question, [], "zh", "all", api_name="/ask")
+    return bool(out and out[0] and out[0][-1]["role"] == "assistant")
 
 
-def closed_loop(url: str, clients: int, seconds: float, *, questions: list[str], think: float = 0.0) -> dict:
+def _connect(url: str, api: bool):
+    return ApiClient(url) if api else _client(url)
+
+
+def closed_loop(url: str, clients: int, seconds: float, *, questions: list[str], think: float = 0.0,
+                api: bool = False) -> dict:
     """Each client asks, waits for the answer, pauses `think` s (±50%, a person reading), asks again."""
     import random
     lat: list[float] = []
@@ -134,7 +177,7 @@ def closed_loop(url: str, clients: int, seconds: float, *, questions: list[str],
 
     def worker(i: int):
         try:
-            c = _client(url)
+            c = _connect(url, api)
         except Exception as e:  # noqa: BLE001 — counted and reported, the test goes on
             with lock:
                 errors.append(f"connect: {e}")
@@ -148,8 +191,7 @@ def closed_loop(url: str, clients: int, seconds: float, *, questions: list[str],
             k += clients
             t = time.perf_counter()
             try:
-                out = _ask(c, q)
-                ok = bool(out and out[0] and out[0][-1]["role"] == "assistant")
+                ok = _ask(c, q)
                 with lock:
                     (lat.append(time.perf_counter() - t) if ok else errors.append("empty reply"))
             except Exception as e:  # noqa: BLE001
@@ -168,11 +210,11 @@ def closed_loop(url: str, clients: int, seconds: float, *, questions: list[str],
             "p95_ms": p95, "error_samples": sorted(set(errors))[:3], "throughput_rps": len(lat) / seconds}
 
 
-def burst(url: str, n: int) -> dict:
+def burst(url: str, n: int, *, api: bool = False) -> dict:
     """n requests at the same moment from n clients; the queue holds fewer."""
     results: list[str] = []
     lock = threading.Lock()
-    clients = [_client(url) for _ in range(n)]
+    clients = [_connect(url, api) for _ in range(n)]
     barrier = threading.Barrier(n)
 
     def fire(c):
@@ -193,7 +235,7 @@ def burst(url: str, n: int) -> dict:
         t.join(timeout=120)
     t0 = time.time()
     recovered, last_error = None, ""
-    c = _client(url)
+    c = _connect(url, api)
     while time.time() - t0 < 30:
         try:
             _ask(c, BURST_QUESTION)
@@ -211,7 +253,11 @@ def burst(url: str, n: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--url", help="a running page on 127.0.0.1 (default: start ui.py)")
+    p.add_argument("--url", help="a running page on 127.0.0.1, or nginx in front of replicas (default: start ui.py)")
+    p.add_argument("--api", action="store_true", help="ask through the JSON API (POST /api/ask), not the page")
+    p.add_argument("--pid", type=int, action="append", default=[],
+                   help="with --url: a server process whose CPU is counted (repeatable: nginx, the replicas)")
+    p.add_argument("--cache-size", type=int, default=None, help="the started server's answer cache (0: none)")
     p.add_argument("--index", type=Path, help="index for the started server")
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--seconds", type=float, default=60)
@@ -229,29 +275,37 @@ def main(argv: list[str] | None = None) -> int:
         questions = read_questions(args.questions)
     except AssistantError as e:
         raise SystemExit(str(e)) from e
-    server = nullcontext((None, args.url)) if args.url else running_server(args.index, *NO_CLIENT_LIMITS)
+    extra = NO_CLIENT_LIMITS + (("--cache-size", str(args.cache_size)) if args.cache_size is not None else ())
+    server = nullcontext((None, args.url)) if args.url else running_server(args.index, *extra)
     try:
         with server as (proc, url):
-            return _measure(url, proc.pid if proc else None, args, questions)
+            return _measure(url, [proc.pid] if proc else args.pid, args, questions)
     except ServerDidNotStart as e:
         raise SystemExit(f"{e}\nIs the index built? (make index)") from e
 
 
-def _measure(url: str, pid: int | None, args, questions: list[str]) -> int:
+def _measure(url: str, pid: list[int], args, questions: list[str]) -> int:
     """Phase 1 and 2 against a serving page; prints the figures, returns the exit status."""
     from ui import QUEUE_SIZE
     import resource
-    before, cpu0 = _rss_mb(pid), _cpu_s(pid)
+    before, cpu0, cache0 = sum(map(_rss_mb, pid)) if pid else None, _cpu_s(pid), _cache(url)
     own0 = resource.getrusage(resource.RUSAGE_SELF)
-    r = closed_loop(url, args.clients, args.seconds, questions=questions, think=args.think)
-    after, cpu1 = _rss_mb(pid), _cpu_s(pid)
+    r = closed_loop(url, args.clients, args.seconds, questions=questions, think=args.think, api=args.api)
+    after, cpu1, cache1 = sum(map(_rss_mb, pid)) if pid else None, _cpu_s(pid), _cache(url)
     own1 = resource.getrusage(resource.RUSAGE_SELF)
     harness = (own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime) * 1000 / max(r["requests"], 1)
     pace = f", pausing ~{args.think:g} s between questions" if args.think else ", back to back"
-    print(f"== load: {args.clients} clients × {args.seconds:.0f} s on {url}{pace}")
+    how = "JSON API (POST /api/ask)" if args.api else "page (gradio_client /ask)"
+    print(f"== load: {args.clients} clients × {args.seconds:.0f} s, {how}, on {url}{pace}; "
+          f"{len(questions)} questions replayed in turn")
     print(f"requests {r['requests']}, ok {r['ok']}, errors {r['errors']} [target 0], "
-          f"throughput {r['throughput_rps']:.1f}/s")
+          f"answers/s {r['throughput_rps']:.1f}")
     print(f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms [p95 ≤1000 ms]")
+    if cache0 and cache1:
+        hits, misses = cache1["hits"] - cache0["hits"], cache1["misses"] - cache0["misses"]
+        rate = hits / (hits + misses) if hits + misses else 0.0
+        print(f"answer cache: {hits} hits, {misses} misses, hit rate {rate:.1%} (capacity {cache1['capacity']}"
+              f"{'; one replica' + chr(39) + 's /healthz' if args.url and len(pid) != 1 else ''})")
     if before is not None:
         print(f"server RSS before {before:.0f} MB, after {after:.0f} MB")
         server = (cpu1 - cpu0) * 1000 / max(r["requests"], 1)
@@ -259,9 +313,9 @@ def _measure(url: str, pid: int | None, args, questions: list[str]) -> int:
               f"(both share the machine's {os.cpu_count()} cores)")
     if r["error_samples"]:
         print("error samples:", r["error_samples"])
-    b = burst(url, args.burst or QUEUE_SIZE + 40)
+    b = burst(url, args.burst or QUEUE_SIZE + 40, api=args.api)
     print(f"== burst: {b['sent']} simultaneous requests, queue size {QUEUE_SIZE}: ok {b['ok']}, "
-          f"busy (\"queue is full, try again\") {b['busy']}, server errors {len(b['errors'])}")
+          f"busy (\"queue is full\" / 503, try again) {b['busy']}, server errors {len(b['errors'])}")
     print(f"service normal again after {b['recovered_after_s']:.1f} s" if b["recovered_after_s"] is not None
           else "service did NOT recover within 30 s")
     if b["errors"]:

@@ -126,12 +126,17 @@ async def no_such_event(request, exc: Exception):
 def public_app(demo: gr.Blocks, *, css: str = "", js: str | None = None, head: str | None = None, theme=None,
                limits: Limits = Limits(),
                trusted_proxies: tuple[str, ...] = (), uploads: UploadRule | None = None,
-               frame_ancestors: tuple[str, ...] = ()):
+               frame_ancestors: tuple[str, ...] = (), routes: Callable[[FastAPI], None] | None = None):
     """The page as an ASGI app: no uploads (unless `uploads`), bounded requests, fair per client, secure headers.
 
-    An admin app (document upload) is built the same way with an `UploadRule` and its own Blocks.
+    An admin app (document upload) is built the same way with an `UploadRule` and its own Blocks. `routes` adds
+    routes of its own (the JSON API, api.install) ahead of the page, which is mounted at / and takes the rest;
+    the guard and the headers apply to them as to the page.
     """
-    api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    api = FastAPI(title="Jilin policy Q&A", docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json" if routes else None)
+    if routes:
+        routes(api)
     gr.mount_gradio_app(api, demo, path="/", css=css, js=js, head=head, theme=theme, footer_links=[], show_error=False,
                         max_file_size=uploads.max_bytes if uploads else 0, run_history=False,
                         enable_monitoring=False, pwa=False, ssr_mode=False, mcp_server=False)

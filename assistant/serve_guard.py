@@ -12,6 +12,9 @@
   scripts cannot read it), SameSite=Strict (another site cannot send it) and sent to the upload route only.
   Size and file types are checked as the body arrives, before the app writes anything. Uploading only puts a
   file in Gradio's temporary folder: every admin action on the page checks the token again (ui_admin.py).
+- The JSON API (api.py) is held to the same rules: POST /api/ask counts as a question (per minute) with the
+  16 KB body of other routes; document changes (POST/DELETE /api/documents) are refused (403) on a server without
+  an UploadRule, and need `Authorization: Bearer <token>` (401, counted as a guess) before the body is read.
 - Each client (by address) may have `in_flight` requests open, `queued` questions waiting or running in the
   page's queue and `per_minute` questions a minute (token bucket); past that it gets 429 with Retry-After.
   The address is the TCP peer; X-Forwarded-For is read only when the peer is a configured trusted proxy.
@@ -41,6 +44,10 @@ from typing import Callable, Iterable
 QUESTION_ROUTE = re.compile(r"^/gradio_api/(?:queue/join|call/(?:v2/)?[^/]+|run/[^/]+|api/[^/]+)/?$")
 UPLOAD_ROUTE = re.compile(r"^/gradio_api/(?:upload|process_recording|component_server)/?$")
 FILE_UPLOAD_ROUTE = re.compile(r"^/gradio_api/upload/?$")   # the only one an UploadRule opens
+# The JSON API (api.py): questions count like the page's; document changes need the admin token (Bearer only)
+API_QUESTION_ROUTE = re.compile(r"^/api/ask/?$")
+API_WRITE_ROUTE = re.compile(r"^/api/documents(?:/[^/]*)?/?$")
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 ADMIN_SESSION_ROUTE = "/admin/session"                      # POST the token here → the upload cookie
 UPLOAD_COOKIE = "assistant_upload"
 MAX_TOKEN_BYTES = 1024
@@ -73,6 +80,11 @@ class UploadRule:
 
     def _sign(self, expires: int) -> str:
         return hmac.new(self.secret, f"upload until {expires}".encode(), hashlib.sha256).hexdigest()
+
+    def bearer(self, scope) -> bool:
+        """Whether a request carries `Authorization: Bearer <token>` (the API's writes take nothing else)."""
+        auth = _header(scope, b"authorization") or ""
+        return hmac.compare_digest(auth.encode("latin-1"), f"Bearer {self.token}".encode("utf-8"))
 
     def admits(self, scope, now: float) -> bool:
         """Whether a request carries the token (Authorization) or a good, unexpired upload cookie."""
@@ -176,8 +188,9 @@ def _cookie(scope, name: str) -> str | None:
 
 
 async def respond(send, status: int, message: str, *, retry_after: float | None = None) -> None:
-    """A short JSON error ({"detail": …}, as FastAPI's), closing the connection: an unread body is not read on."""
-    body = json.dumps({"detail": message}, ensure_ascii=False).encode()
+    """A short JSON error, closing the connection: an unread body is not read on. `detail` as FastAPI's (the page's
+    clients read it), `error` and `exit_code` as the JSON API's (no command fails this way: no exit code)."""
+    body = json.dumps({"detail": message, "error": message, "exit_code": None}, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                (b"connection", b"close")]
     if retry_after is not None:
@@ -228,6 +241,9 @@ class Guard:
             if not self.uploads.admits(scope, time.time()):
                 return 401, ("Uploads need the administrator's token: enter it in the Documents admin tab, or "
                              "send Authorization: Bearer …"), None
+        api_write = scope["method"] in WRITE_METHODS and API_WRITE_ROUTE.match(path)
+        if api_write and self.uploads is None:
+            return 403, "This server takes no document changes (it was not started with --admin).", None
         static = scope["method"] in ("GET", "HEAD") and STATIC_ROUTE.match(path)
         if L.in_flight and not static and self.in_flight.get(client, 0) >= L.in_flight:
             return 429, (f"Too many requests open from your address ({L.in_flight} at most); "
@@ -235,7 +251,8 @@ class Guard:
         session = self.uploads is not None and path == ADMIN_SESSION_ROUTE
         if session and scope["method"] != "POST":
             return 405, f"{ADMIN_SESSION_ROUTE} takes POST with the admin token as the body.", None
-        if scope["method"] == "POST" and (QUESTION_ROUTE.match(path) or session):   # token guesses count too
+        question = QUESTION_ROUTE.match(path) or API_QUESTION_ROUTE.match(path)
+        if (scope["method"] == "POST" and (question or session)) or api_write:   # token guesses count too
             if L.queued and self.queued and self.queued(client) >= L.queued:
                 return 429, (f"You already have {L.queued} questions waiting; wait for their answers and try "
                              "again."), 2
@@ -243,6 +260,8 @@ class Guard:
             if wait:
                 return 429, (f"Too many questions from your address ({L.per_minute} a minute at most); "
                              f"try again in {math.ceil(wait)} s."), wait
+        if api_write and not self.uploads.bearer(scope):
+            return 401, "Document changes need the administrator's token: send Authorization: Bearer <token>.", None
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
@@ -253,7 +272,7 @@ class Guard:
         return None
 
     def body_limit(self, path: str) -> int:
-        if UPLOAD_ROUTE.match(path) and self.uploads is not None:
+        if (UPLOAD_ROUTE.match(path) or API_WRITE_ROUTE.match(path)) and self.uploads is not None:
             return self.uploads.max_bytes
         if path == ADMIN_SESSION_ROUTE and self.uploads is not None:
             return MAX_TOKEN_BYTES
@@ -262,7 +281,7 @@ class Guard:
     def too_large(self, path: str, size: str) -> str:
         limit = self.body_limit(path)
         limit = f"{limit // 1024} KB" if limit % 1024 == 0 else f"{limit:,} bytes"
-        if QUESTION_ROUTE.match(path):
+        if QUESTION_ROUTE.match(path) or API_QUESTION_ROUTE.match(path):
             return (f"The request ({size}) is over the {limit} limit for questions; a question has at most 500 "
                     "characters — send a shorter one.")
         return f"The request ({size}) is over the {limit} limit for {path}."
