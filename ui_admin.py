@@ -84,13 +84,17 @@ class AdminArea:
         return hmac.compare_digest((token or "").encode("utf-8", "replace"), self._token)
 
     # ---- the list -------------------------------------------------------------------------------
+    def rows(self) -> list[dict]:
+        """The documents served, from the library of the page's store (a folder's data/ or a database's tables)."""
+        from assistant.store import as_store
+        return document_rows(self.corpus_dir, library=as_store(self.index_dir, data_dir=self.data_dir).library())
+
     def table(self) -> list[list]:
         return [[r["key"], r["doc_number"], r["title"], r["issuer"], r["issue_date"], r["clauses"], FROM[r["from"]]]
-                for r in document_rows(self.corpus_dir, self.data_dir)]
+                for r in self.rows()]
 
     def choices(self) -> list[tuple[str, str]]:
-        return [(f"{r['doc_number'] or r['title'][:24]}（{FROM[r['from']]}）", r["key"])
-                for r in document_rows(self.corpus_dir, self.data_dir)]
+        return [(f"{r['doc_number'] or r['title'][:24]}（{FROM[r['from']]}）", r["key"]) for r in self.rows()]
 
     def unlock(self, token: str):
         """Token box → (area visible?, message, documents table, remove choices)."""
@@ -167,7 +171,7 @@ class AdminArea:
 
     # ---- remove ---------------------------------------------------------------------------------
     def _is_seed(self, key: str) -> bool:
-        return any(r["key"] == key and r["from"] == "seed" for r in document_rows(self.corpus_dir, self.data_dir))
+        return any(r["key"] == key and r["from"] == "seed" for r in self.rows())
 
     def ask_remove(self, token: str, key: str | None):
         """A document chosen for removal → (message, pending key or None, confirm-removal button)."""
