@@ -320,6 +320,10 @@ def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS
                 area = AdminArea(page, token=admin_token, corpus_dir=corpus_dir, data_dir=data_dir or DEFAULT_DATA_DIR,
                                  index_dir=app.store)
                 changes = admin_tab(area, lang=lang)
+                # an add embeds with the passage graph: made now, in the background, not in the first add
+                threading.Thread(target=lambda: [enc.prepare_passages() for enc in
+                                                 page.answerer.retriever.encoders.values()],
+                                 name="prepare-passages", daemon=True).start()
         footer = gr.Markdown(page.footer("zh"), elem_classes=["footer-status"], elem_id="footer")
 
         # the one public API endpoint (/ask, used by gradio_client and the load test); the rest is the page's own

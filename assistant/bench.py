@@ -144,11 +144,11 @@ def scale_point(n: int, dim: int, *, queries: int = 200) -> dict:
             "search_p50_ms": _pcts(times)[0], "recall_at_10": recall}
 
 
-ADD_FIXTURES = ("guobanfa_2018_128_wufei_chengshi.txt", "guofa_2019_4_zhiye_jiaoyu.txt")
+ADD_FIXTURES = ("guobanfa_2018_128_wufei_chengshi.txt", "shanghai_hufuling_85_tingchechang.txt")  # 14,707 characters
 
 
 def add_timing(index_dir: Path, corpus_dir: Path) -> dict:
-    """Time adding two real documents (~17,000 characters) to a copy of the live index, with the models loaded
+    """Time adding two real documents (14,707 characters: a plan and a regulation) to a copy of the live index, with the models loaded
     as in a running server: read, parse, embed only the new passages, rebuild BM25 and the vocabulary, commit."""
     import shutil
     from .index import live_folder

@@ -246,6 +246,9 @@ class Encoder:
         """Many short query-side texts at once (the vocabulary at build): by default as questions."""
         return self.encode_queries(texts)
 
+    def prepare_passages(self) -> None:
+        """Make ready what embedding passages needs (a server that takes documents does it at start)."""
+
     def encode_passages(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         raise NotImplementedError
 
@@ -436,6 +439,9 @@ class STEncoder(Encoder):
             return self.encode_queries(texts)
         texts = [self.qp + t for t in texts]
         return _normalise(np.vstack([graph(texts[i:i + 64]) for i in range(0, len(texts), 64)]))
+
+    def prepare_passages(self) -> None:
+        self._passage_graph()
 
     def _passage_graph(self):
         """The fp32 ONNX graph with as many threads as the machine has (embedding is batch work), or None."""

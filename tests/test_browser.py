@@ -274,15 +274,16 @@ MARKUP = ("<script>alert(1)</script><img src=x onerror=alert(2)><svg onload=aler
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
+def planted(tmp_path_factory, index_dir):
     """A corpus whose preamble carries markup, and an index of it (real models)."""
     root = tmp_path_factory.mktemp("planted")
     corpus = root / "corpus"
     corpus.mkdir()
     page = (ROOT / "corpus" / "000_084d63c18fb0a30d.txt").read_text(encoding="utf-8")
     (corpus / "page.txt").write_text(page.replace("特制定本计划。", "特制定本计划。" + MARKUP, 1), encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "assistant", "--corpus", str(corpus), "build", "--index", str(root / "index")],
-                   cwd=ROOT, check=True, capture_output=True)
+    # every passage but the planted one is the session index's: its vectors are reused
+    subprocess.run([sys.executable, "-m", "assistant", "--corpus", str(corpus), "build", "--index", str(root / "index"),
+                    "--reuse-from", str(index_dir)], cwd=ROOT, check=True, capture_output=True)
     with running_server(root / "index", "--corpus", str(corpus)) as (_, url):
         yield url
 

@@ -116,10 +116,11 @@ def test_an_english_quotation_is_not_refused_when_a_clause_has_no_rendering(cata
 
 
 @pytest.fixture(scope="module")
-def answerer_without_renderings(tmp_path_factory):
+def answerer_without_renderings(tmp_path_factory, index_dir):
     out = tmp_path_factory.mktemp("index-no-renderings")
-    subprocess.run([sys.executable, "-m", "assistant", "build", "--no-renderings", "--index", str(out)], check=True,
-                   cwd=ROOT, capture_output=True)
+    # the Chinese passages are the session index's: their vectors are reused, not embedded again
+    subprocess.run([sys.executable, "-m", "assistant", "build", "--no-renderings", "--index", str(out),
+                    "--reuse-from", str(index_dir)], check=True, cwd=ROOT, capture_output=True)
     from assistant.answer import load_answerer
     from assistant.corpus import DEFAULT_CORPUS_DIR
     return load_answerer(out, corpus_dir=DEFAULT_CORPUS_DIR)
