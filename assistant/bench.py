@@ -163,6 +163,9 @@ def add_timing(index_dir: Path, corpus_dir: Path) -> dict:
         live = live_folder(index_dir)
         shutil.copytree(live, copy / live.name)
         (copy / "CURRENT").write_text(live.name, encoding="utf-8")
+        from .answer import encoders_for
+        for enc in encoders_for(json.loads((live / "manifest.json").read_text(encoding="utf-8"))).values():
+            enc.prepare_passages()   # as a server taking documents does at start (ui.py --admin)
         t = time.perf_counter()
         change = add_documents(files, corpus_dir=corpus_dir, data_dir=Path(tmp) / "data", index_dir=copy)
         seconds = time.perf_counter() - t
