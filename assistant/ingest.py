@@ -66,11 +66,12 @@ def _store(store, index_dir, data_dir):
     return as_store(store if store is not None else index_dir, data_dir=data_dir)
 
 
-def _rebuild(plan, *, corpus_dir: Path, store, progress: bool, log) -> str:
+def _rebuild(plan, *, corpus_dir: Path, store, progress: bool, log, catalog: Catalog | None = None) -> str:
+    """Build the planned catalog (`catalog`, when the caller already parsed it) and commit the plan with it."""
     from .glossary import load_renderings
     from .index import build_into
     t0 = time.perf_counter()
-    catalog = Catalog.from_documents(list(plan.documents))
+    catalog = catalog or Catalog.from_documents(list(plan.documents))
     log("indexing: embedding the new passages (the others are reused) …")
     build = build_into(store, catalog, _encoders_of(store), corpus_dir=corpus_dir, library_digest=plan.digest,
                        library=plan.change(), english=load_renderings(), progress=progress)
@@ -95,7 +96,7 @@ def add_documents(files: list[tuple[str, bytes]], *, corpus_dir: Path, data_dir:
     keys = tuple(e.key for e, _, _ in plan.added)
     if dry_run:
         return Change(summaries, f"dry run: {len(keys)} document(s) parsed, nothing changed", keys)
-    done = _rebuild(plan, corpus_dir=corpus_dir, store=store, progress=progress, log=log)
+    done = _rebuild(plan, corpus_dir=corpus_dir, store=store, progress=progress, log=log, catalog=catalog)
     return Change(summaries, f"added {', '.join(keys)} — {done}", keys)
 
 
