@@ -48,6 +48,13 @@ class Build:
                             self.vocab_vectors)
 
 
+def reusable(keys: list[str], vectors: np.ndarray) -> dict:
+    """Passage key → its vector, for a rebuild to reuse; rows an encoder did not embed (zero: the sentences of
+    an encoder without sentence vectors) are left out, so a sentence that has the same text as a passage does
+    not lend the passage its zero row."""
+    return {k: v for k, v in zip(keys, vectors) if v.any()}
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

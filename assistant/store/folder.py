@@ -37,7 +37,7 @@ from ..files import atomic_write, build_lock, fsync_tree, removed_on_failure, sh
 from ..index import FORMAT_VERSION, REBUILD, LoadedIndex, assemble, check_sources, make_faiss, read_faiss
 from ..lexical import BM25Index
 from ..library import DEFAULT_DATA_DIR, Library
-from .base import Build, jsonl
+from .base import Build, jsonl, reusable
 
 log = logging.getLogger("assistant.index")  # its warnings are the index's, as before the store existed
 
@@ -124,7 +124,7 @@ class FolderStore:
             keys = [row["key"] for row in _read_jsonl(live / "passages.jsonl")]
             if len(keys) != index.ntotal:
                 raise IndexError_(f"{live} holds {index.ntotal} {enc_id} vectors for {len(keys)} passages")
-            return dict(zip(keys, index.reconstruct_n(0, index.ntotal))), ""
+            return reusable(keys, index.reconstruct_n(0, index.ntotal)), ""
         # what reading a damaged or foreign build raises: ours, file system, JSON/manifest fields, FAISS
         except (IndexError_, OSError, ValueError, KeyError, RuntimeError) as e:
             return {}, f"the live build's {enc_id} vectors were not reused ({type(e).__name__}: {e}); all re-embedded"

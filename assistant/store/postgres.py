@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import BuildInProgress, DataError, IndexError_
 from ..index import FORMAT_VERSION, REBUILD, LoadedIndex, assemble, check_sources, make_faiss
 from ..library import Entry, Library
-from .base import Build, part_digests
+from .base import Build, part_digests, reusable
 
 CHANNEL = "assistant_index"
 BUILD_LOCK = 7_413_001   # advisory lock ids: one build at a time; writes of the live row in turn
@@ -315,7 +315,7 @@ class PostgresStore:
             if part_digests([], [], [], [], {enc_id: vecs}, {})[f"vectors.{enc_id}"] != \
                     manifest["parts"][f"vectors.{enc_id}"]:
                 raise IndexError_(f"the {enc_id} vectors of {build_name} do not match their checksum")
-            return dict(zip(keys, vecs)), ""
+            return reusable(keys, vecs), ""
         except (IndexError_, KeyError, ValueError) as e:
             return {}, f"the live build's {enc_id} vectors were not reused ({type(e).__name__}: {e}); all re-embedded"
 
