@@ -13,6 +13,7 @@ import time
 
 from .answerability import Answerability, Decision
 from .dictionary import load_cedict
+from .encoders import for_manifest
 from .errors import BadQuestion
 from .glossary import load_glossary, load_renderings
 from .question import Question, parse
@@ -123,33 +124,11 @@ class Answerer:
         return Answer(q.raw, False, line, nearest, reason=decision.reason, lang=q.lang, kind=decision.outcome)
 
 
-def encoders_for(manifest: dict) -> dict:
-    """The encoders an index was built with, loaded offline; a clear error when one is not available."""
-    from .errors import IndexError_
-    from .models import E5_NAME, USE_NAME, load_e5, load_use
-    out = {}
-    for spec in manifest["encoders"]:
-        if spec["name"] == USE_NAME:
-            enc = load_use()
-        elif spec["name"] == E5_NAME:
-            enc = load_e5()
-        elif spec.get("path"):
-            enc = load_e5(spec["path"])
-        else:
-            raise IndexError_(f"the index was built with encoder {spec['name']!r}, which is not available here; "
-                              "run `python -m assistant build` to rebuild it with the local models")
-        if enc.dim != spec["dim"]:
-            raise IndexError_(f"encoder {spec['name']!r} gives {enc.dim}-d vectors, the index holds {spec['dim']}-d; "
-                              "run `python -m assistant build` to rebuild it")
-        out[spec["id"]] = enc
-    return out
-
-
 def load_answerer(store, *, corpus_dir, data_dir=None) -> Answerer:
     """The answerer of the live build of `store` (a store, an index folder or a postgresql:// URL)."""
     from .store import as_store
     index = as_store(store, data_dir=data_dir).load(corpus_dir=corpus_dir)
-    retriever = Retriever(index, encoders_for(index.manifest))
+    retriever = Retriever(index, for_manifest(index.manifest))
     retriever.warm()
     return Answerer(retriever)
 

@@ -163,7 +163,7 @@ def add_timing(index_dir: Path, corpus_dir: Path) -> dict:
         live = live_folder(index_dir)
         shutil.copytree(live, copy / live.name)
         (copy / "CURRENT").write_text(live.name, encoding="utf-8")
-        from .answer import encoders_for
+        from .encoders import for_manifest as encoders_for
         for enc in encoders_for(json.loads((live / "manifest.json").read_text(encoding="utf-8"))).values():
             enc.prepare_passages()   # as a server taking documents does at start (ui.py --admin)
         t = time.perf_counter()
@@ -178,7 +178,8 @@ def add_timing(index_dir: Path, corpus_dir: Path) -> dict:
 def run(*, index_dir: Path, corpus_dir: Path, sizes: list[int], full: bool = True,
         questions: Path = ROOT / "eval" / "dev.jsonl") -> None:
     """Print the figures. `questions`: the JSON-lines file whose questions are timed (read here, first)."""
-    from .answer import Answerer, encoders_for
+    from .answer import Answerer
+    from .encoders import for_manifest as encoders_for
     from .catalog import Catalog
     from .glossary import load_renderings
     from .index import build_index, load_index

@@ -92,7 +92,7 @@ def cmd_build(args) -> int:
     from .corpus import load_documents
     from .glossary import load_renderings
     from .index import build_into, stale_reason
-    from .models import load_e5, load_use
+    from .encoders import configured
     t0 = time.perf_counter()
     english = {} if args.no_renderings else load_renderings()
     store = _store(args)
@@ -103,7 +103,7 @@ def cmd_build(args) -> int:
             return 0
         print(f"building: {reason}")
     library = store.library()
-    encoders = {"e5": load_e5(str(args.model) if args.model else None), "use": load_use()}
+    encoders = configured(model=str(args.model) if args.model else None)
     previous = _reuse_from(args) or store
     build = build_into(store, Catalog.from_documents(load_documents(args.corpus) + library.documents()), encoders,
                        corpus_dir=args.corpus, library_digest=library.digest(), english=english,

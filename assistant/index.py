@@ -22,6 +22,7 @@ import numpy as np
 
 from .catalog import Catalog
 from .corpus import DEFAULT_CORPUS_DIR, corpus_sha256
+from .encoders import spec_of
 from .bridge import Bridge, embed_vocabulary
 from .errors import IndexError_
 from .files import build_lock, sha256_file as _sha256  # noqa: F401 — the index API's names before store/
@@ -73,6 +74,8 @@ def make_faiss(vectors: np.ndarray, *, exact_limit: int = EXACT_LIMIT):
         index.train(sample)
         index.nprobe = nprobe
     index.add(vectors)
+    if n > exact_limit:
+        index.make_direct_map()  # the answer's sentences are scored from their stored vectors (LoadedIndex.similarity)
     return index
 
 
@@ -137,11 +140,11 @@ def make_build(catalog: Catalog, encoders: dict[str, Encoder], *, previous=None,
                     todo.append(i)
             fresh = pool.submit(enc.encode_passages, [texts[i] for i in todo], progress=progress) if todo else None
             jobs[enc_id] = (vecs, todo, fresh)
-            specs.append({"id": enc_id, "name": enc.name, "dim": enc.dim, "file": f"{enc_id}.faiss",
+            specs.append({"id": enc_id, "name": enc.name, **spec_of(enc_id, enc).settings(), "dim": enc.dim,
+                          "file": f"{enc_id}.faiss",
                           "metric": "inner_product", "normalised": True,
                           "faiss_type": "IndexFlatIP" if len(passages) <= EXACT_LIMIT else "IndexIVFFlat",
                           "embedded": len(todo), "reused": len(wanted) - len(todo), "sentences": enc.sentences,
-                          "path": getattr(enc, "path", None) if enc_id == "e5" else None,
                           **({"not_reused": not_reused} if not_reused else {})})
         for enc_id, (vecs, todo, fresh) in jobs.items():
             if fresh is not None:
@@ -230,6 +233,23 @@ class LoadedIndex:
     def sentence_rows(self) -> np.ndarray:
         """True for the rows that are single sentences of a clause (zh-sent)."""
         return np.array([p["source"] == "zh-sent" for p in self.passages], dtype=bool)
+
+    def nearest(self, enc_id: str, q: np.ndarray, depth: int) -> np.ndarray:
+        """Per passage row, its similarity to the question vector `q` (1 × dim) if it is among the `depth`
+        nearest passages of encoder `enc_id`, else -inf: the vector index searches the top, not every row."""
+        idx = self.faiss[enc_id]
+        scores, rows = idx.search(q, min(depth, idx.ntotal))
+        out = np.full(idx.ntotal, -np.inf, dtype=np.float32)
+        found = rows[0] >= 0
+        out[rows[0][found]] = scores[0][found]
+        return out
+
+    def similarity(self, enc_id: str, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The similarity of the question vector `q` to the passages `rows` of encoder `enc_id`, from their
+        stored vectors (whether or not they were among the nearest)."""
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
+        return self.faiss[enc_id].reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ q[0]
 
     def bridge(self, settings: dict) -> Bridge:
         """The vocabulary bridge of this build (bridge.py), with the fitted `settings`."""

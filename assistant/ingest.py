@@ -52,13 +52,12 @@ def document_summary(doc: Document, catalog: Catalog) -> dict:
 def _encoders_of(store) -> dict:
     """The encoders the live index was built with, so its vectors are reused (the default ones when there is
     no index yet, or it cannot be read: then everything is embedded)."""
-    from .answer import encoders_for
+    from .encoders import configured, for_manifest
     from .errors import IndexError_
-    from .models import load_e5, load_use
     try:
-        return encoders_for(store.manifest())
+        return for_manifest(store.manifest())
     except (IndexError_, OSError, ValueError, KeyError):
-        return {"e5": load_e5(), "use": load_use()}
+        return configured()
 
 
 def _store(store, index_dir, data_dir):

@@ -235,6 +235,7 @@ class Encoder:
 
     name: str
     dim: int
+    model_key: str | None = None   # the key it was loaded by (encoders.MODELS, or its folder): what a manifest records
     # whether single sentences get vectors (the e5_s signal, and the choice of the answering sentence); an
     # encoder whose sentence vectors nothing uses leaves them out, which is two thirds of the rows to embed
     sentences: bool = True

@@ -24,6 +24,7 @@ import numpy as np
 
 from .clauses import Clause
 from .dictionary import Translator, load_cedict
+from .encoders import load_config, manifest_specs
 from .glossary import is_english, load_glossary
 from .index import LoadedIndex
 from .errors import DataError
@@ -62,17 +63,20 @@ class Hit:
     sentences: tuple[Sentence, ...] = ()          # the clause's sentences, most similar first
 
 
-def rrf(s: np.ndarray) -> np.ndarray:
+def rrf(s: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
     order = np.argsort(-s, kind="stable")
     ranks = np.empty(len(s))
     ranks[order] = np.arange(1, len(s) + 1)
     return 1.0 / (RRF_K + ranks)
 
 
-def zscore(s: np.ndarray) -> np.ndarray:
-    """Standardised score: how far above the typical clause this one is, comparable across signals."""
+def zscore(s: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
+    """Standardised score: how far above the typical clause this one is, comparable across signals. The
+    typical clause is measured on `background` (the same signal on a sample of clauses scored in full) when
+    `s` holds only the nearest ones, else on the finite entries of `s`."""
     fin = np.isfinite(s)
-    mu, sd = s[fin].mean(), s[fin].std() + 1e-9
+    ref = s[fin] if background is None or not len(background) else background
+    mu, sd = ref.mean(), ref.std() + 1e-9
     return np.where(fin, (s - mu) / sd, -1e9)
 
 
@@ -111,6 +115,10 @@ class Retriever:
         self.bridge_en = index.bridge(self.fusion["bridge_en"])
         self.index = index
         self.encoders = encoders
+        self.specs = manifest_specs(index.manifest)   # per encoder: what it embeds, its weight on sentences
+        config = load_config()
+        self.depth = config["search_depth"]             # passages each dense signal takes from its vector index
+        self.background_clauses = config["background_clauses"]
         self.glossary = load_glossary()
         self.n_clauses = len(index.catalog.clauses)
         # the first encoder (e5 through onnxruntime, which runs without holding the GIL) works in a
@@ -198,8 +206,10 @@ class Retriever:
                 return key
         return None
 
-    def signals(self, question: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Per signal: (clause scores, passage scores). Dense signals score the retrieval passages
+    def signals(self, question: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Per signal, the clause scores; and the question's vector per encoder. Dense signals score the
+        nearest `search_depth` passages of their vector index (a clause with none among them scores -inf, which
+        the fusion reads as the lowest score found) — the retrieval passages
         (`e5`, `use`) and, for the sentence-level match a visitor's question often makes, the clause's
         single sentences (`e5_s`); BM25 scores the topic's tokens plus, with lower weights, the documents'
         terms nearest to the question words they never use (see bridge.py) and, for an English question,
@@ -207,8 +217,8 @@ class Retriever:
         english = is_english(question)
         zh_terms = self.glossary.english_terms(question) if english else []
         topic = topic_of(question)
-        dense_q = topic + (" " + " ".join(zh_terms) if zh_terms else "")
-        texts = {enc_id: dense_q if enc_id == "e5" else topic for enc_id in self.encoders}
+        with_terms = topic + (" " + " ".join(zh_terms) if zh_terms else "")
+        texts = {enc_id: with_terms if self.specs[enc_id].glossary_terms else topic for enc_id in self.encoders}
         first, *rest = self.encoders
         pending = self._helpers.submit(self.encoders[first].encode_queries, [texts[first]])
         vectors = {enc_id: self.encoders[enc_id].encode_queries([texts[enc_id]]) for enc_id in rest}
@@ -216,18 +226,55 @@ class Retriever:
         bm25 = parts["bm25"] + self.fusion["bridge"]["weight"] * parts["bridge"] \
             + self.fusion["dictionary"]["weight"] * parts["dictionary"]
         vectors[first] = pending.result()
-        per_passage = {}
-        for enc_id in self.encoders:
-            q, idx = vectors[enc_id], self.index.faiss[enc_id]
-            scores, rows = idx.search(q, idx.ntotal)
-            s = np.full(idx.ntotal, -1.0, dtype=np.float32)
-            s[rows[0][rows[0] >= 0]] = scores[0][rows[0] >= 0]
-            per_passage[enc_id] = s
+        per_passage = {enc_id: self.index.nearest(enc_id, vectors[enc_id], self.depth) for enc_id in self.encoders}
         per_passage["bm25"] = bm25
         clause_scores = {k: self._clause_max(v) for k, v in per_passage.items()}
         for enc_id in self.encoders:
             clause_scores[f"{enc_id}_s"] = self._clause_max(per_passage[enc_id], rows=self.index.sentence_rows)
-        return clause_scores, per_passage
+        self._complete(clause_scores, vectors, bm25)
+        return clause_scores, vectors, self._background(vectors)
+
+    def _complete(self, clause_scores: dict[str, np.ndarray], vectors: dict[str, np.ndarray], bm25: np.ndarray) -> None:
+        """Score in full, in every dense signal, each candidate clause — one that some signal found among its
+        nearest `depth` passages — that the signal itself did not reach: the fusion then compares the candidates
+        on exact scores, and only clauses no signal found take the lowest score found."""
+        candidates = np.zeros(self.n_clauses, dtype=bool)
+        for enc_id in self.encoders:
+            candidates |= np.isfinite(clause_scores[enc_id])
+        top = np.argsort(-bm25, kind="stable")[:self.depth]
+        candidates[self.index.passage_clause[top[bm25[top] > 0]]] = True
+        for enc_id in self.encoders:
+            for name, kind in ((enc_id, self.index.retrieval_rows), (f"{enc_id}_s", self.index.sentence_rows)):
+                missing = candidates & ~np.isfinite(clause_scores[name])
+                rows = np.nonzero(kind & missing[self.index.passage_clause])[0]
+                if len(rows):
+                    np.maximum.at(clause_scores[name], self.index.passage_clause[rows],
+                                  self.index.similarity(enc_id, vectors[enc_id], rows))
+
+    @cached_property
+    def _sample(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The clauses the z fusion measures a dense signal's typical score on when the vector index returns
+        only the nearest passages: every clause up to `background_clauses`, else that many spread evenly over
+        the catalog; and the passage rows of those clauses per signal (retrieval passages, sentences)."""
+        n = self.n_clauses
+        sample = np.unique(np.linspace(0, n - 1, min(n, self.background_clauses)).round().astype(np.int64))
+        member = np.isin(self.index.passage_clause, sample)
+        return sample, {"": np.nonzero(member & self.index.retrieval_rows)[0],
+                        "_s": np.nonzero(member & self.index.sentence_rows)[0]}
+
+    def _background(self, vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per dense signal, the sample clauses' scores computed in full (clause position → score, -inf for a
+        clause with no passage of that kind); empty when the search already scored every passage."""
+        if all(self.index.faiss[e].ntotal <= self.depth for e in self.encoders):
+            return {}
+        sample, rows = self._sample
+        out = {}
+        for enc_id in self.encoders:
+            for suffix, r in rows.items():
+                s = np.full(self.n_clauses, -np.inf, dtype=np.float32)
+                np.maximum.at(s, self.index.passage_clause[r], self.index.similarity(enc_id, vectors[enc_id], r))
+                out[enc_id + suffix] = s
+        return out
 
     def lexical(self, question: str, *, zh_terms: list[str] | None = None,
                 dictionary: bool | None = None) -> dict[str, np.ndarray]:
@@ -280,11 +327,21 @@ class Retriever:
             return en
         return {k: np.where(self.unrendered_clauses, other.get(k, 0.0), en.get(k, 0.0)) for k in {*en, *other}}
 
+    @staticmethod
+    def _typical(background: np.ndarray | None, sample: np.ndarray | None, allowed: np.ndarray) -> np.ndarray | None:
+        """The background scores of the allowed sample clauses, a clause without such passages at the lowest."""
+        if background is None:
+            return None
+        b = background[sample[allowed[sample]]]
+        fin = np.isfinite(b)
+        return np.where(fin, b, b[fin].min()) if fin.any() else None
+
     def search(self, question: str, *, top_k: int = 5, doc: str | None = None) -> list[Hit]:
-        clause_scores, passage_scores = self.signals(question)
+        clause_scores, vectors, background = self.signals(question)
+        sample = self._sample[0] if background else None
         weights = self.clause_weights(question)
         fused = np.zeros(self.n_clauses, dtype=np.float64)
-        allowed = np.isfinite(next(iter(clause_scores.values())))
+        allowed = np.isfinite(clause_scores["bm25"])  # BM25 scores every clause that has a retrieval passage
         doc = doc or self.doc_reference(question)
         if doc:
             allowed &= np.array([c.doc_key == doc for c in self.index.catalog.clauses])
@@ -294,18 +351,20 @@ class Retriever:
             w = weights.get(name)
             if w is None or not np.any(w) or not np.any(np.isfinite(s) & allowed):
                 continue  # a signal not used in this language, or with nothing to score (no sentences)
-            vals = np.where(np.isfinite(s), s, np.min(s[np.isfinite(s)]))  # a clause without sentences: lowest
-            fused += w * self.fuse(np.where(allowed, vals, -np.inf))
+            # a clause without sentences, or with no passage among the nearest: the lowest score found
+            vals = np.where(np.isfinite(s), s, np.min(s[np.isfinite(s)]))
+            fused += w * self.fuse(np.where(allowed, vals, -np.inf), self._typical(background.get(name), sample, allowed))
         fused[~allowed] = -np.inf
         best = [i for i in np.argsort(-fused, kind="stable")[:top_k] if np.isfinite(fused[i])]
         clauses = self.index.catalog.clauses
-        dense = sum(passage_scores[k] * (1.0 if k == "e5" else 0.5) for k in self.encoders)
         hits = []
         for i in best:
             rows = np.nonzero((self.index.passage_clause == i) & ~self.index.retrieval_rows)[0]
+            dense = sum(self.specs[k].sentence_weight * self.index.similarity(k, vectors[k], rows) for k in self.encoders)
             sents = sorted((Sentence(p["source"], p["text"], tuple(p["span"]) if "span" in p else None,
-                                     float(dense[r]))
-                            for r in rows for p in (self.index.passages[r],)), key=lambda x: -x.score)
+                                     float(score))
+                            for r, score in zip(rows, dense) for p in (self.index.passages[r],)),
+                           key=lambda x: -x.score)
             signals = {k: float(v[i]) for k, v in clause_scores.items()}
             hits.append(Hit(clauses[i], float(fused[i]), signals, tuple(sents)))
         return hits

@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "eval"))
-from assistant.answer import Answerer, encoders_for  # noqa: E402
+from assistant.answer import Answerer  # noqa: E402
+from assistant.encoders import for_manifest as encoders_for  # noqa: E402
 from assistant.answerability import Answerability  # noqa: E402
 from assistant.dictionary import load_cedict  # noqa: E402
 from assistant.glossary import is_english  # noqa: E402

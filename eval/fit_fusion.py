@@ -29,7 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from assistant.answer import encoders_for  # noqa: E402
+from assistant.encoders import for_manifest as encoders_for  # noqa: E402
 from assistant.glossary import is_english  # noqa: E402
 from assistant.index import DEFAULT_INDEX_DIR, load_index  # noqa: E402
 from assistant.retrieval import FUSION_PATH, Retriever, load_fusion, zscore  # noqa: E402

@@ -58,6 +58,29 @@ def test_save_load_search_roundtrip(built):
         [h.clause.clause_id for h in Retriever(ix, enc).search("秸秆综合利用率", top_k=3)]
 
 
+@pytest.mark.parametrize("question", ["推广秸秆还田、机收捡拾打捆等措施,促进秸秆综合利用", "矿山土壤生态环境恢复治理",
+                                      "Which agency leads mine restoration?", "生态环境损害赔偿"])
+def test_searching_the_nearest_passages_ranks_as_scoring_every_one(built, question):
+    """Each dense signal takes only its `depth` nearest passages from the vector index; the candidates are then
+    scored in full and the z fusion's typical score comes from a sample scored in full, so the ranking and the
+    scores of the hits are those of scoring every vector — here with a sample of a third of the clauses."""
+    index_dir, folder, enc = built
+    ix = load_index(index_dir)
+    everything = Retriever(ix, enc)
+    everything.depth = ix.faiss["e5"].ntotal
+    nearest = Retriever(ix, enc)
+    nearest.depth, nearest.background_clauses = 32, len(ix.catalog.clauses)
+    q = enc["e5"].encode_queries([question])
+    assert np.isinf(ix.nearest("e5", q, 32)).sum() == ix.faiss["e5"].ntotal - 32
+    full, top = everything.search(question, top_k=5), nearest.search(question, top_k=5)
+    assert [h.clause.clause_id for h in top] == [h.clause.clause_id for h in full]
+    assert np.allclose([h.score for h in top], [h.score for h in full], atol=1e-4)
+    assert [s.text for s in top[0].sentences] == [s.text for s in full[0].sentences]
+    sampled = Retriever(ix, enc)
+    sampled.depth, sampled.background_clauses = 32, len(ix.catalog.clauses) // 3
+    assert {h.clause.clause_id for h in sampled.search(question, top_k=5)[:2]} & {h.clause.clause_id for h in full[:2]}
+
+
 def test_faiss_equals_bruteforce(built):
     index_dir, folder, enc = built
     ix = load_index(index_dir)
@@ -90,6 +113,26 @@ def test_ivf_above_threshold_recalls_exact(tmp_path):
     _, a = exact.search(q, 10)
     _, b = approx.search(q, 10)
     assert np.mean([len(set(x) & set(y)) / 10 for x, y in zip(a, b)]) >= 0.95
+
+
+def test_a_rebuild_reuses_each_passages_own_vector(tmp_path, catalog):
+    """An encoder without sentence vectors leaves sentence rows zero; an English rendering of one sentence is
+    both a passage and a sentence with the same text (the same key): the rebuild must reuse the passage's
+    vector, not the sentence's zero row (which once zeroed two USE passages after every add)."""
+    from assistant.glossary import load_renderings
+    use = FakeEncoder(48, "fake-48")
+    use.sentences = False
+    enc = {"e5": FakeEncoder(), "use": use}
+    first = build_index(catalog, enc, tmp_path / "index", english=load_renderings())
+    again = build_index(catalog, enc, tmp_path / "index", english=load_renderings())
+    from assistant.index import read_faiss
+    passages = load_index(tmp_path / "index").passages
+    v1, v2 = (read_faiss(f / "use.faiss").reconstruct_n(0, len(passages)) for f in (first, again))
+    keys = [p["key"] for p in passages]
+    shared = {k for k in keys if keys.count(k) > 1}
+    assert any(p["key"] in shared and p["source"] == "en" for p in passages)  # the case exists in the corpus
+    assert np.array_equal(v1, v2)
+    assert json.loads((again / "manifest.json").read_text())["encoders"][1]["embedded"] == 0
 
 
 def test_rebuild_reembeds_only_changed(built, catalog):
@@ -147,26 +190,41 @@ def test_missing_index_says_how_to_build(tmp_path):
 
 def test_unknown_encoder_is_refused(built):
     index_dir, folder, _ = built
-    from assistant.answer import encoders_for
+    from assistant.encoders import for_manifest as encoders_for
     with pytest.raises(IndexError_, match="not available here"):
         encoders_for(load_index(index_dir).manifest)
 
 
 def test_wrong_dimension_encoder_is_refused(built, monkeypatch):
     """An index of 64-d e5 vectors, and the local e5 now gives 32-d ones: refused, with the fix."""
-    from assistant import models
-    from assistant.answer import encoders_for
+    from assistant import encoders
     index_dir, folder, _ = built
     manifest = load_index(index_dir).manifest
-    for spec, name in zip(manifest["encoders"], (models.E5_NAME, models.USE_NAME)):
-        spec["name"] = name
-    monkeypatch.setattr(models, "load_e5", lambda path=None: FakeEncoder(32, models.E5_NAME))
-    monkeypatch.setattr(models, "load_use", lambda: FakeEncoder(48, models.USE_NAME))
+    for spec, model in zip(manifest["encoders"], ("multilingual-e5-small", "usem3")):
+        spec["model"] = model
+    monkeypatch.setitem(encoders.MODELS, "multilingual-e5-small", lambda: FakeEncoder(32, "e5"))
+    monkeypatch.setitem(encoders.MODELS, "usem3", lambda: FakeEncoder(48, "use"))
     with pytest.raises(IndexError_, match="gives 32-d vectors, the index holds 64-d") as e:
-        encoders_for(manifest)
+        encoders.for_manifest(manifest)
     assert "python -m assistant build" in str(e.value)
-    monkeypatch.setattr(models, "load_e5", lambda path=None: FakeEncoder(64, models.E5_NAME))
-    assert {k: e.dim for k, e in encoders_for(manifest).items()} == {"e5": 64, "use": 48}  # matching: accepted
+    monkeypatch.setitem(encoders.MODELS, "multilingual-e5-small", lambda: FakeEncoder(64, "e5"))
+    assert {k: e.dim for k, e in encoders.for_manifest(manifest).items()} == {"e5": 64, "use": 48}  # matching
+
+
+def test_manifest_records_each_encoders_model_and_settings(built):
+    """The encoders and their retrieval settings come from data/encoders.json through the manifest; a manifest
+    written before they were recorded (names only) reads as the configured models."""
+    from assistant import encoders, models
+    index_dir, folder, _ = built
+    manifest = load_index(index_dir).manifest
+    config = {s.id: s for s in encoders.load_config()["encoders"]}
+    for spec in manifest["encoders"]:
+        assert spec["glossary_terms"] == config[spec["id"]].glossary_terms
+        assert spec["sentence_weight"] == config[spec["id"]].sentence_weight
+    legacy = {"encoders": [{"id": "a", "name": models.E5_NAME, "dim": 384}, {"id": "b", "name": models.USE_NAME, "dim": 512}]}
+    specs = encoders.manifest_specs(legacy)
+    assert (specs["a"].model, specs["a"].glossary_terms) == ("multilingual-e5-small", True)
+    assert (specs["b"].model, specs["b"].sentence_weight) == ("usem3", 0.5)
 
 
 def _edit_manifest(folder, **changes):
