@@ -65,6 +65,16 @@ def _store(store, index_dir, data_dir):
     return as_store(store if store is not None else index_dir, data_dir=data_dir)
 
 
+def _with_renderings(store) -> bool:
+    """Whether the live index carries the hand English renderings (`build --no-renderings` leaves them out, and
+    an add keeps it that way); a new store gets them."""
+    from .errors import IndexError_
+    try:
+        return bool(store.manifest().get("renderings", True))
+    except (IndexError_, OSError, ValueError, KeyError):
+        return True
+
+
 def _rebuild(plan, *, corpus_dir: Path, store, progress: bool, log, catalog: Catalog | None = None) -> str:
     """Build the planned catalog (`catalog`, when the caller already parsed it) and commit the plan with it."""
     from .glossary import load_renderings
@@ -73,7 +83,8 @@ def _rebuild(plan, *, corpus_dir: Path, store, progress: bool, log, catalog: Cat
     catalog = catalog or Catalog.from_documents(list(plan.documents))
     log("indexing: embedding the new passages (the others are reused) …")
     build = build_into(store, catalog, _encoders_of(store), corpus_dir=corpus_dir, library_digest=plan.digest,
-                       library=plan.change(), english=load_renderings(), progress=progress)
+                       library=plan.change(), english=load_renderings() if _with_renderings(store) else {},
+                       progress=progress)
     done = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in build.manifest["encoders"])
     return f"{done}; {time.perf_counter() - t0:.1f} s; index {build.name}"
 

@@ -119,6 +119,9 @@ def test_add_and_remove_go_live_all_at_once_and_a_watcher_sees_them(store, first
     assert [e.key for e in store.library().entries()] == ["39"]
     embedded = {e["id"]: (e["embedded"], e["reused"]) for e in ix.manifest["encoders"]}
     assert embedded["e5"][1] == len(first_build.passages)   # only the new document's passages were embedded
+    # built without the hand English renderings, the index stays so after an add
+    assert not first_build.manifest["renderings"] and not ix.manifest["renderings"]
+    assert not any(p["source"] in ("en", "en-sent") for p in ix.passages)
     ingest.remove_document("39", corpus_dir=DEFAULT_CORPUS_DIR, store=store)
     assert store.version() not in (v1, v2) and store.library().entries() == []
     assert [d.key for d in store.load(corpus_dir=DEFAULT_CORPUS_DIR).catalog.documents] == ["40", "41", "42"]
