@@ -138,17 +138,19 @@ def make_build(catalog: Catalog, encoders: dict[str, Encoder], *, previous=None,
                     vecs[i] = old[p.key]
                 else:
                     todo.append(i)
-            fresh = pool.submit(enc.encode_passages, [texts[i] for i in todo], progress=progress) if todo else None
-            jobs[enc_id] = (vecs, todo, fresh)
+            # a text that is both a passage and a sentence (a one-sentence clause) is embedded once
+            unique = list(dict.fromkeys(texts[i] for i in todo))
+            fresh = pool.submit(enc.encode_passages, unique, progress=progress) if todo else None
+            jobs[enc_id] = (vecs, todo, fresh, {t: j for j, t in enumerate(unique)})
             specs.append({"id": enc_id, "name": enc.name, **spec_of(enc_id, enc).settings(), "dim": enc.dim,
                           "file": f"{enc_id}.faiss",
                           "metric": "inner_product", "normalised": True,
                           "faiss_type": "IndexFlatIP" if len(passages) <= EXACT_LIMIT else "IndexIVFFlat",
-                          "embedded": len(todo), "reused": len(wanted) - len(todo), "sentences": enc.sentences,
+                          "embedded": len(unique), "reused": len(wanted) - len(todo), "sentences": enc.sentences,
                           **({"not_reused": not_reused} if not_reused else {})})
-        for enc_id, (vecs, todo, fresh) in jobs.items():
+        for enc_id, (vecs, todo, fresh, position) in jobs.items():
             if fresh is not None:
-                vecs[todo] = fresh.result()
+                vecs[todo] = fresh.result()[[position[texts[i]] for i in todo]]
             vectors[enc_id] = vecs
     tokenizer = index_tokenizer(catalog)
     names = {enc_id: enc.name for enc_id, enc in encoders.items()}
