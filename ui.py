@@ -223,11 +223,16 @@ def doc_filter_choices(page: "Page", lang: str) -> list[tuple[str, str]]:
     return out
 
 
+def header_text(L: dict, page: "Page") -> str:
+    """The page's title and what it searches: as many documents as the live index serves."""
+    return f"## {L['title']}\n{L['subtitle'].format(documents=len(page.catalog.documents))}"
+
+
 def labels_update(lang: str, page: "Page"):
     """Relabel every component for `lang` (order matches `relabel_outputs` in build_demo)."""
     L = LABELS[lang]
     return (
-        f"## {L['title']}\n{L['subtitle']}",
+        header_text(L, page),
         gr.update(label=L["doc_filter"], choices=doc_filter_choices(page, lang)),
         gr.update(label=L["chat"]), gr.update(label=L["question"], placeholder=L["placeholder"]),
         gr.update(value=L["send"]), gr.update(value=L["clear"]), gr.update(value=L["copy"]),
@@ -277,7 +282,7 @@ def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS
         answers = gr.State([])
         clause_ids = gr.State([r["clause_id"] for r in page.agencies])
         with gr.Row():
-            header = gr.Markdown(f"## {L['title']}\n{L['subtitle']}", elem_id="header")
+            header = gr.Markdown(header_text(L, page), elem_id="header")
             lang = gr.Radio([("中文", "zh"), ("English", "en")], value="zh", label=L["lang"], elem_id="lang",
                             scale=0, min_width=220)
             doc = gr.Radio(doc_filter_choices(page, "zh"), value="all",
@@ -358,12 +363,11 @@ def build_demo(index_dir=DEFAULT_INDEX_DIR, *, corpus_dir: Path = DEFAULT_CORPUS
                     gr.update(choices=[(f"{d.doc_number} {d.title}".strip(), d.key) for d in page.catalog.documents],
                               value=key),
                     gr.update(choices=[(LABELS[lg]["all_agencies"], "all")] + page.agency_choices()),
-                    table, ids, page.target_table(), page.footer(lg))
-        demo.load(fresh, inputs=[lang, doc_pick], outputs=[doc, doc_pick, agency, resp, clause_ids, targets, footer],
-                  **private)
+                    table, ids, page.target_table(), page.footer(lg), header_text(LABELS[lg], page))
+        refreshed = [doc, doc_pick, agency, resp, clause_ids, targets, footer, header]
+        demo.load(fresh, inputs=[lang, doc_pick], outputs=refreshed, **private)
         for change in changes:   # a document added or removed on the admin tab: this page's lists follow at once
-            change.then(fresh, inputs=[lang, doc_pick],
-                        outputs=[doc, doc_pick, agency, resp, clause_ids, targets, footer], **private)
+            change.then(fresh, inputs=[lang, doc_pick], outputs=refreshed, **private)
 
         def pick_row(ids: list, lg: str, evt: gr.SelectData):
             row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index

@@ -9,7 +9,7 @@ from .catalog import Catalog
 
 LABELS = {
     "zh": {
-        "title": "吉林省政策问答", "subtitle": "离线检索三份省政府文件，逐条引用原文。",
+        "title": "吉林省政策问答", "subtitle": "离线检索 {documents} 份政府文件，逐条引用原文。",
         "tab_ask": "问答", "tab_resp": "责任分工", "tab_targets": "目标与时限", "tab_docs": "原文",
         "question": "问题", "placeholder": "例如：矿山土壤生态环境恢复治理由哪个部门牵头？", "send": "提问",
         "clear": "清空对话", "evidence": "依据条款", "copy": "复制引用", "copy_text": "引用文本",
@@ -27,7 +27,7 @@ LABELS = {
         "inferred": "发文机关据文号推定（来源网页被篡改）",
     },
     "en": {
-        "title": "Jilin policy Q&A", "subtitle": "Offline search over three provincial government documents, "
+        "title": "Jilin policy Q&A", "subtitle": "Offline search over {documents} government documents, "
                                                 "quoting each provision verbatim.",
         "tab_ask": "Ask", "tab_resp": "Responsibilities", "tab_targets": "Targets & deadlines", "tab_docs": "Documents",
         "question": "Question", "placeholder": "e.g. Which agency leads mine restoration?", "send": "Ask",

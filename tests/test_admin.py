@@ -206,6 +206,9 @@ def test_add_answer_duplicate_and_remove_on_a_live_page(tmp_path, index):
     assert ", 0 reused" not in message   # the live build's vectors are reused, only the new ones embedded
     assert pending is None and preview == "" and rows[-1][0] == "39" and rows[-1][-1] == "已添加 added"
     a = page.answerer.ask(question["q"])   # check_every=3600: only reload() can have swapped it
+    from assistant.render import LABELS
+    from ui import header_text
+    assert "4 份政府文件" in header_text(LABELS["zh"], page) and "4 government documents" in header_text(LABELS["en"], page)
     assert a.found and question["expected_snippet"] in a.citations[0].text and a.citations[0].clause_id.startswith("39-")
 
     html, pending, _ = area.preview(TOKEN, upload(area, "again.pdf", data), "zh")
