@@ -24,20 +24,20 @@ from pathlib import Path
 
 import gradio as gr
 
-from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer, LiveAnswerer
-from assistant.app import Assistant
-from assistant.cache import DEFAULT_SIZE as DEFAULT_CACHE_SIZE
-from assistant.conversation import Conversation
-from assistant.corpus import DEFAULT_CORPUS_DIR
+from assistant.answer.answerer import MAX_QUESTION_CHARS, Answer, Answerer, LiveAnswerer
+from assistant.serve.app import Assistant
+from assistant.serve.cache import DEFAULT_SIZE as DEFAULT_CACHE_SIZE
+from assistant.answer.conversation import Conversation
+from assistant.ingest.corpus import DEFAULT_CORPUS_DIR
 from assistant.errors import AssistantError, BadQuestion, public_message
-from assistant.index import DEFAULT_INDEX_DIR
-from assistant.library import DEFAULT_DATA_DIR
-from assistant.readers import MAX_BYTES
-from assistant.render import CSS, LABELS, PAGE_JS, copy_text, document_html, evidence_html
+from assistant.search.index import DEFAULT_INDEX_DIR
+from assistant.ingest.library import DEFAULT_DATA_DIR
+from assistant.ingest.readers import MAX_BYTES
+from assistant.serve.render import CSS, LABELS, PAGE_JS, copy_text, document_html, evidence_html
 from assistant.runtime import start as start_runtime
-from assistant.serve import public_app, serve
-from assistant.serve_guard import Limits, UploadRule
-from assistant.tables import agency_rows, target_rows, to_csv
+from assistant.serve.server import public_app, serve
+from assistant.serve.guard import Limits, UploadRule
+from assistant.answer.tables import agency_rows, target_rows, to_csv
 
 # 2 handlers at once on a 2-core machine; excess visitors wait in a bounded queue (measured: README).
 # Waiting visitors get their queue position every STATUS_EVERY s, not after every finished request:
@@ -149,7 +149,7 @@ class Page:
 
     def show_clause(self, clause_id: str, lang: str):
         """Evidence for one clause (from a table row)."""
-        from assistant.answer import Citation
+        from assistant.answer.answerer import Citation
         c = self.catalog.by_id[clause_id]
         cit = Citation.of(c, english=self.answerer.renderings.get(c.clause_id))
         a = Answer(c.citation, True, c.text, (cit,), lang=lang)
@@ -447,7 +447,7 @@ def main() -> None:
         print(f"ui: {e}", file=sys.stderr)
         demo = error_page(str(e))
     else:
-        from assistant.api import install
+        from assistant.serve.api import install
         demo = build_demo(store, corpus_dir=corpus_dir, data_dir=args.data, admin_token=token, app=app)
         routes = lambda api: install(api, app, admin_token=token, concurrency=CONCURRENCY,  # noqa: E731
                                      queue_size=QUEUE_SIZE)

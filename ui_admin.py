@@ -23,10 +23,10 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from assistant.errors import AssistantError, BadDocument, BuildInProgress, public_message
-from assistant.ingest import add_documents, document_rows, remove_document
-from assistant.readers import MAX_BYTES, READERS
-from assistant.render import notice_html, summary_html
-from assistant.serve_guard import ADMIN_SESSION_ROUTE
+from assistant.search.changes import add_documents, document_rows, remove_document
+from assistant.ingest.readers import MAX_BYTES, READERS
+from assistant.serve.render import notice_html, summary_html
+from assistant.serve.guard import ADMIN_SESSION_ROUTE
 
 TOKEN_ENV = "ASSISTANT_ADMIN_TOKEN"
 MIN_TOKEN_CHARS = 16
@@ -86,7 +86,7 @@ class AdminArea:
     # ---- the list -------------------------------------------------------------------------------
     def rows(self) -> list[dict]:
         """The documents served, from the library of the page's store (a folder's data/ or a database's tables)."""
-        from assistant.store import as_store
+        from assistant.search.store import as_store
         return document_rows(self.corpus_dir, library=as_store(self.index_dir, data_dir=self.data_dir).library())
 
     def table(self) -> list[list]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from assistant.encoders import for_manifest as encoders_for  # noqa: E402
-from assistant.index import DEFAULT_INDEX_DIR, load_index  # noqa: E402
-from assistant.retrieval import FUSIONS, Retriever  # noqa: E402
+from assistant.search.encoders import for_manifest as encoders_for  # noqa: E402
+from assistant.search.index import DEFAULT_INDEX_DIR, load_index  # noqa: E402
+from assistant.search.retrieval import FUSIONS, Retriever  # noqa: E402
 
 
 def norm(s):

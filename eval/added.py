@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer import load_answerer  # noqa: E402
-from assistant.corpus import DEFAULT_CORPUS_DIR  # noqa: E402
-from assistant.index import DEFAULT_INDEX_DIR  # noqa: E402
-from assistant.ingest import add_documents  # noqa: E402
+from assistant.answer.answerer import load_answerer  # noqa: E402
+from assistant.ingest.corpus import DEFAULT_CORPUS_DIR  # noqa: E402
+from assistant.search.index import DEFAULT_INDEX_DIR  # noqa: E402
+from assistant.search.changes import add_documents  # noqa: E402
 from assistant.runtime import start  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "documents"

@@ -21,13 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "eval"))
-from assistant.answer import Answerer  # noqa: E402
-from assistant.encoders import for_manifest as encoders_for  # noqa: E402
-from assistant.answerability import Answerability  # noqa: E402
-from assistant.dictionary import load_cedict  # noqa: E402
-from assistant.glossary import is_english  # noqa: E402
-from assistant.index import DEFAULT_INDEX_DIR, load_index  # noqa: E402
-from assistant.retrieval import Retriever  # noqa: E402
+from assistant.answer.answerer import Answerer  # noqa: E402
+from assistant.search.encoders import for_manifest as encoders_for  # noqa: E402
+from assistant.answer.answerability import Answerability  # noqa: E402
+from assistant.search.dictionary import load_cedict  # noqa: E402
+from assistant.ingest.glossary import is_english  # noqa: E402
+from assistant.search.index import DEFAULT_INDEX_DIR, load_index  # noqa: E402
+from assistant.search.retrieval import Retriever  # noqa: E402
 from score import norm  # noqa: E402
 
 SETS = ["eval/dev.jsonl", "eval/desk.jsonl", "eval/extra.jsonl", "eval/offtopic.jsonl"]

@@ -20,11 +20,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from assistant.answer import load_answerer  # noqa: E402
-from assistant.answerability import PARAMS_PATH, Confidence  # noqa: E402
-from assistant.corpus import DEFAULT_CORPUS_DIR  # noqa: E402
-from assistant.index import DEFAULT_INDEX_DIR  # noqa: E402
-from assistant.question import parse  # noqa: E402
+from assistant.answer.answerer import load_answerer  # noqa: E402
+from assistant.answer.answerability import PARAMS_PATH, Confidence  # noqa: E402
+from assistant.ingest.corpus import DEFAULT_CORPUS_DIR  # noqa: E402
+from assistant.search.index import DEFAULT_INDEX_DIR  # noqa: E402
+from assistant.answer.question import parse  # noqa: E402
 
 FIT = ["eval/dev.jsonl", "eval/extra.jsonl", "eval/offtopic.jsonl", "eval/train/visitors_train.jsonl"]
 REPORT = ["eval/desk.jsonl"]

@@ -29,10 +29,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from assistant.encoders import for_manifest as encoders_for  # noqa: E402
-from assistant.glossary import is_english  # noqa: E402
-from assistant.index import DEFAULT_INDEX_DIR, load_index  # noqa: E402
-from assistant.retrieval import FUSION_PATH, Retriever, load_fusion, zscore  # noqa: E402
+from assistant.search.encoders import for_manifest as encoders_for  # noqa: E402
+from assistant.ingest.glossary import is_english  # noqa: E402
+from assistant.search.index import DEFAULT_INDEX_DIR, load_index  # noqa: E402
+from assistant.search.retrieval import FUSION_PATH, Retriever, load_fusion, zscore  # noqa: E402
 
 FIT = ["eval/dev.jsonl", "eval/extra.jsonl", "eval/train/visitors_train.jsonl"]
 REPORT = ["eval/desk.jsonl"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Catalog
+from assistant.ingest.catalog import Catalog
 
 
 @pytest.fixture(scope="session")

@@ -50,8 +50,8 @@ def test_added_documents_are_listed_and_answered_at_once(library):
     data, index = library
     rows = [json.loads(line) for line in cli("--data", str(data), "documents", "--json").stdout.splitlines()]
     assert [r["from"] for r in rows] == ["seed"] * 3 + ["added"] * 4
-    from assistant.answer import load_answerer
-    from assistant.corpus import DEFAULT_CORPUS_DIR
+    from assistant.answer.answerer import load_answerer
+    from assistant.ingest.corpus import DEFAULT_CORPUS_DIR
     answerer = load_answerer(index, corpus_dir=DEFAULT_CORPUS_DIR, data_dir=data)
     for name in ADDED:
         first = {"zh": 0, "en": 0}

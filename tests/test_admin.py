@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import DEFAULT_CORPUS_DIR
+from assistant.ingest.corpus import DEFAULT_CORPUS_DIR
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from make_formats import to_docx, to_pdf  # noqa: E402
@@ -132,7 +132,7 @@ def test_the_preview_shows_the_parse_and_changes_nothing(tmp_path, index):
 
 
 def test_preview_escapes_the_document_text(tmp_path):
-    from assistant.render import summary_html
+    from assistant.serve.render import summary_html
     s = {"key": "x'><b", "doc_number": "<script>alert(1)</script>", "title": "<img src=x onerror=alert(2)>",
          "cited_as": "《<i>t</i>》", "issuer": "<b>机关</b>", "issuer_inferred": False, "issuer_from": "",
          "issue_date": "", "addressees": ["<u>a</u>"], "attachments": [], "counts":
@@ -193,7 +193,7 @@ def test_a_seed_document_cannot_be_removed(tmp_path, index):
 def test_add_answer_duplicate_and_remove_on_a_live_page(tmp_path, index):
     """The whole round on a real page object: the confirmed document is answered from at once, the same file
     again is refused, and after removal it is gone from answers and the list."""
-    from assistant.answer import LiveAnswerer
+    from assistant.answer.answerer import LiveAnswerer
     from ui import Page
     page = Page(LiveAnswerer(index, corpus_dir=DEFAULT_CORPUS_DIR, data_dir=tmp_path / "data", check_every=3600))
     area = area_on(tmp_path, index)
@@ -206,7 +206,7 @@ def test_add_answer_duplicate_and_remove_on_a_live_page(tmp_path, index):
     assert ", 0 reused" not in message   # the live build's vectors are reused, only the new ones embedded
     assert pending is None and preview == "" and rows[-1][0] == "39" and rows[-1][-1] == "已添加 added"
     a = page.answerer.ask(question["q"])   # check_every=3600: only reload() can have swapped it
-    from assistant.render import LABELS
+    from assistant.serve.render import LABELS
     from ui import header_text
     assert "4 份政府文件" in header_text(LABELS["zh"], page) and "4 government documents" in header_text(LABELS["en"], page)
     assert a.found and question["expected_snippet"] in a.citations[0].text and a.citations[0].clause_id.startswith("39-")

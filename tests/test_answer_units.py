@@ -1,10 +1,10 @@
 """Answer building blocks that need no model: owners and target lines, dates, follow-up detection, tables."""
 import pytest
 
-from assistant.question import parse
-from assistant.phrasing import date_english, owners_line, target_line
-from assistant.conversation import is_short, points_back
-from assistant.tables import agency_rows, target_rows, to_csv
+from assistant.answer.question import parse
+from assistant.answer.phrasing import date_english, owners_line, target_line
+from assistant.answer.conversation import is_short, points_back
+from assistant.answer.tables import agency_rows, target_rows, to_csv
 
 
 def test_owners_line_both_languages(catalog):
@@ -47,8 +47,8 @@ def test_is_short():
                                      ("40号文二(五)5", True), ("41号文第17条的原文", True),
                                      ("41号文第17条由谁负责？", False), ("41号第52条讲的宽带谁牵头？", False)])
 def test_bare_citation(catalog, q, bare):
-    from assistant.routes import Context, lookup
-    from assistant.glossary import load_glossary
+    from assistant.answer.routes import Context, lookup
+    from assistant.ingest.glossary import load_glossary
     ctx = Context(catalog, load_glossary(), {}, retriever=None)
     found = lookup.cited_clause(parse(q), ctx)
     assert found is not None, q
@@ -92,7 +92,7 @@ def test_title_questions(q, title):
 
 
 def test_chat_reply_labels_a_line_from_the_rendering():
-    from assistant.answer import Answer, Citation
+    from assistant.answer.answerer import Answer, Citation
     from ui import UNOFFICIAL, Page
     english = "Sub-item 5: turning waste into resources. By 2020 the comprehensive straw utilization rate reaches 85%."
     cit = Citation("40-2.5.5", "吉政发〔2016〕40号", "t", "《t》第二部分", "h", "秸秆", 1.0, None, english)
@@ -104,8 +104,8 @@ def test_chat_reply_labels_a_line_from_the_rendering():
 
 
 def test_the_page_tells_the_three_outcomes_apart(catalog):
-    from assistant.render import evidence_html
-    from assistant.response import Answer, Citation
+    from assistant.serve.render import evidence_html
+    from assistant.answer.response import Answer, Citation
     cit = Citation.of(catalog.by_id["40-2.7.2"])
     answered = evidence_html(Answer("q", True, "省环保厅牵头", (cit,)), "zh")
     not_stated = evidence_html(Answer("q", False, "文件中未涉及：…辽宁", (cit,), reason="最接近的条款未涉及辽宁",

@@ -1,10 +1,10 @@
 """Whether the documents answer: each mismatch that makes a question 'not stated', and what is no mismatch."""
 import pytest
 
-from assistant.answerability import NOT_STATED, Answerability, Confidence
-from assistant.glossary import load_renderings
-from assistant.question import parse
-from assistant.retrieval import Hit
+from assistant.answer.answerability import NOT_STATED, Answerability, Confidence
+from assistant.ingest.glossary import load_renderings
+from assistant.answer.question import parse
+from assistant.search.retrieval import Hit
 
 ALWAYS_CONFIDENT = Confidence(-1e9, -1e9, -1e9, 0.0)
 

@@ -13,11 +13,11 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from assistant.api import install
+from assistant.serve.api import install
 from assistant.errors import BadDocument, BuildInProgress, IndexError_, UnknownClause
-from assistant.response import Answer, Citation
-from assistant.serve_guard import Guard, Limits, UploadRule
-from assistant.serve_headers import SecurityHeaders
+from assistant.answer.response import Answer, Citation
+from assistant.serve.guard import Guard, Limits, UploadRule
+from assistant.serve.headers import SecurityHeaders
 from tests.test_serve import call, echo, scope
 
 TOKEN = "t" * 24
@@ -59,7 +59,7 @@ class FakeApp:
 
     def add(self, files):
         self._maybe_fail()
-        from assistant.ingest import Change
+        from assistant.search.changes import Change
         self.added = files
         return Change(({"key": "k1", "doc_number": "n", "title": "t", "issuer": "i", "issue_date": "",
                         "warnings": []},), "added k1 — index build-2 in /srv/index", ("k1",))
@@ -217,8 +217,8 @@ def test_questions_past_the_waiting_room_get_503_at_once(fake):
 @pytest.fixture(scope="module")
 def real(index_dir, tmp_path_factory):
     import ui
-    from assistant.app import Assistant
-    from assistant.serve import public_app
+    from assistant.serve.app import Assistant
+    from assistant.serve.server import public_app
     work = tmp_path_factory.mktemp("api")
     index = Path(shutil.copytree(index_dir, work / "index"))
     app = Assistant.open(index, data_dir=work / "data")

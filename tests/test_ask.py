@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def answerer(index_dir):
-    from assistant.answer import load_answerer
-    from assistant.corpus import DEFAULT_CORPUS_DIR
+    from assistant.answer.answerer import load_answerer
+    from assistant.ingest.corpus import DEFAULT_CORPUS_DIR
     return load_answerer(index_dir, corpus_dir=DEFAULT_CORPUS_DIR)
 
 
@@ -111,7 +111,7 @@ def test_english_answers_carry_the_rendering(answerer):
 
 
 def test_conversation_follow_ups(answerer):
-    from assistant.conversation import Conversation
+    from assistant.answer.conversation import Conversation
     conv = Conversation(answerer)
     assert conv.ask("矿山土壤生态环境恢复治理由哪个部门牵头？").citations[0].clause_id == "40-2.3"
     a = conv.ask("那参与单位呢？")
@@ -135,7 +135,7 @@ def test_who_pays_is_answered_with_the_liable_party(answerer):
 
 
 def test_follow_ups_say_what_the_clause_does_not_state(answerer):
-    from assistant.conversation import Conversation
+    from assistant.answer.conversation import Conversation
     conv = Conversation(answerer)
     first = conv.ask("生态环境损害赔偿权利人是谁？")
     a = conv.ask("那什么时候完成？")
@@ -143,7 +143,7 @@ def test_follow_ups_say_what_the_clause_does_not_state(answerer):
 
 
 def test_a_follow_up_naming_a_new_topic_is_asked_in_the_frame_of_the_last(answerer):
-    from assistant.conversation import Conversation
+    from assistant.answer.conversation import Conversation
     conv = Conversation(answerer)
     assert conv.ask("秸秆综合利用率的目标是多少？").citations[0].clause_id == "40-2.5.5"
     a = conv.ask("矿山治理呢？")
@@ -157,7 +157,7 @@ def test_citation_forms_people_type(answerer, q):
 
 
 def test_measure_number_from_the_conversation(answerer):
-    from assistant.conversation import Conversation
+    from assistant.answer.conversation import Conversation
     conv = Conversation(answerer)
     conv.ask("41号文第17条")
     assert conv.ask("第52条").citations[0].clause_id == "41-2.8.52"

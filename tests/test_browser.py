@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.loadtest import running_server
+from assistant.tools.loadtest import running_server
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -319,9 +319,9 @@ def test_missing_index_shows_a_friendly_page(browser, tmp_path):
 
 
 def test_short_load_and_burst_past_the_queue(index_dir, capsys):
-    """The CI-sized load test (the full one: python -m assistant.loadtest, 50 clients × 60 s), on a server of its
+    """The CI-sized load test (the full one: python -m assistant.tools.loadtest, 50 clients × 60 s), on a server of its
     own: its clients share one address, so it runs without the per-client limits."""
-    from assistant.loadtest import main
+    from assistant.tools.loadtest import main
     code = main(["--index", str(index_dir), "--clients", "8", "--seconds", "6"])
     out = capsys.readouterr().out
     print(out)

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from assistant.cache import AnswerCache
-from assistant.response import Answer
+from assistant.serve.cache import AnswerCache
+from assistant.answer.response import Answer
 
 
 def answer(text="a"):

@@ -3,16 +3,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.clauses import cn_to_int, parse_citation
-from assistant.corpus import parse_page
+from assistant.ingest.catalog import Catalog
+from assistant.ingest.clauses import cn_to_int, parse_citation
+from assistant.ingest.corpus import parse_page
 from assistant.errors import UnknownClause
 
 FIXTURE = Path(__file__).parent / "fixtures" / "other_layout.txt"
 
 
 def test_clause_texts_are_verbatim_and_cover_the_body(catalog):
-    from assistant.corpus import DEFAULT_CORPUS_DIR
+    from assistant.ingest.corpus import DEFAULT_CORPUS_DIR
     for doc in catalog.documents:
         # verbatim: every line of every clause is a paragraph of the gazette page as published
         page = (DEFAULT_CORPUS_DIR / doc.source).read_text(encoding="utf-8")

@@ -1,9 +1,9 @@
 """Documents from the real gazette page: cleaned, complete, and free of the injected spam."""
 import pytest
 
-from assistant.corpus import load_documents, load_lexicon, parse_page
+from assistant.ingest.corpus import load_documents, load_lexicon, parse_page
 from assistant.errors import CorpusContaminated
-from assistant.corpus import DEFAULT_CORPUS_DIR
+from assistant.ingest.corpus import DEFAULT_CORPUS_DIR
 
 PAGE = (DEFAULT_CORPUS_DIR / "000_084d63c18fb0a30d.txt").read_text(encoding="utf-8")
 

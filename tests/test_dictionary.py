@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.agency_names import compose
-from assistant.answerability import Answerability
-from assistant.bridge import corpus_terms
-from assistant.dictionary import EXACT, PHRASE, WORD, Cedict, Translator, clean_sense, load_cedict, stem
-from assistant.phrasing import unit_en
-from assistant.question import parse
-from assistant.records import Unit
+from assistant.answer.agency_names import compose
+from assistant.answer.answerability import Answerability
+from assistant.search.bridge import corpus_terms
+from assistant.search.dictionary import EXACT, PHRASE, WORD, Cedict, Translator, clean_sense, load_cedict, stem
+from assistant.answer.phrasing import unit_en
+from assistant.answer.question import parse
+from assistant.ingest.records import Unit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,8 +121,8 @@ def answerer_without_renderings(tmp_path_factory, index_dir):
     # the Chinese passages are the session index's: their vectors are reused, not embedded again
     subprocess.run([sys.executable, "-m", "assistant", "build", "--no-renderings", "--index", str(out),
                     "--reuse-from", str(index_dir)], check=True, cwd=ROOT, capture_output=True)
-    from assistant.answer import load_answerer
-    from assistant.corpus import DEFAULT_CORPUS_DIR
+    from assistant.answer.answerer import load_answerer
+    from assistant.ingest.corpus import DEFAULT_CORPUS_DIR
     return load_answerer(out, corpus_dir=DEFAULT_CORPUS_DIR)
 
 

@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.fidelity import (Problem, check_rendering, check_renderings, en_quantities, load_word_rules,
+from assistant.ingest.catalog import Catalog
+from assistant.answer.fidelity import (Problem, check_rendering, check_renderings, en_quantities, load_word_rules,
                                 owner_statements, zh_numeral_values, zh_quantities, Quantity)
-from assistant.glossary import load_renderings
+from assistant.ingest.glossary import load_renderings
 
 CATALOG = Catalog.load()
 RENDERINGS = load_renderings()

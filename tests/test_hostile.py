@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.loadtest import _rss_mb, running_server
-from assistant.serve import HEADER_SECONDS
-from assistant.serve_guard import Limits
+from assistant.tools.loadtest import _rss_mb, running_server
+from assistant.serve.server import HEADER_SECONDS
+from assistant.serve.guard import Limits
 
 pytestmark = pytest.mark.slow
 L = Limits()

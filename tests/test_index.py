@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from assistant.errors import BuildInProgress, IndexError_
-from assistant.index import build_index, build_lock, live_folder, load_index, make_faiss
-from assistant.models import Encoder
-from assistant.retrieval import Retriever
+from assistant.search.index import build_index, build_lock, live_folder, load_index, make_faiss
+from assistant.search.models import Encoder
+from assistant.search.retrieval import Retriever
 
 
 class FakeEncoder(Encoder):
@@ -98,7 +98,7 @@ def test_faiss_equals_bruteforce(built):
 
 
 def test_ivf_above_threshold_recalls_exact(tmp_path):
-    from assistant.index import read_faiss
+    from assistant.search.index import read_faiss
     import faiss
     rng = np.random.default_rng(0)
     centers = rng.normal(size=(50, 32)).astype(np.float32)
@@ -119,13 +119,13 @@ def test_a_rebuild_reuses_each_passages_own_vector(tmp_path, catalog):
     """An encoder without sentence vectors leaves sentence rows zero; an English rendering of one sentence is
     both a passage and a sentence with the same text (the same key): the rebuild must reuse the passage's
     vector, not the sentence's zero row (which once zeroed two USE passages after every add)."""
-    from assistant.glossary import load_renderings
+    from assistant.ingest.glossary import load_renderings
     use = FakeEncoder(48, "fake-48")
     use.sentences = False
     enc = {"e5": FakeEncoder(), "use": use}
     first = build_index(catalog, enc, tmp_path / "index", english=load_renderings())
     again = build_index(catalog, enc, tmp_path / "index", english=load_renderings())
-    from assistant.index import read_faiss
+    from assistant.search.index import read_faiss
     passages = load_index(tmp_path / "index").passages
     v1, v2 = (read_faiss(f / "use.faiss").reconstruct_n(0, len(passages)) for f in (first, again))
     keys = [p["key"] for p in passages]
@@ -174,7 +174,7 @@ def test_flipped_byte_is_detected(built):
 
 def test_changed_corpus_is_stale(built, tmp_path):
     index_dir, folder, _ = built
-    from assistant.corpus import DEFAULT_CORPUS_DIR
+    from assistant.ingest.corpus import DEFAULT_CORPUS_DIR
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     page = (DEFAULT_CORPUS_DIR / "000_084d63c18fb0a30d.txt").read_text(encoding="utf-8")
@@ -190,14 +190,14 @@ def test_missing_index_says_how_to_build(tmp_path):
 
 def test_unknown_encoder_is_refused(built):
     index_dir, folder, _ = built
-    from assistant.encoders import for_manifest as encoders_for
+    from assistant.search.encoders import for_manifest as encoders_for
     with pytest.raises(IndexError_, match="not available here"):
         encoders_for(load_index(index_dir).manifest)
 
 
 def test_wrong_dimension_encoder_is_refused(built, monkeypatch):
     """An index of 64-d e5 vectors, and the local e5 now gives 32-d ones: refused, with the fix."""
-    from assistant import encoders
+    from assistant.search import encoders
     index_dir, folder, _ = built
     manifest = load_index(index_dir).manifest
     for spec, model in zip(manifest["encoders"], ("multilingual-e5-small", "usem3")):
@@ -214,7 +214,7 @@ def test_wrong_dimension_encoder_is_refused(built, monkeypatch):
 def test_manifest_records_each_encoders_model_and_settings(built):
     """The encoders and their retrieval settings come from data/encoders.json through the manifest; a manifest
     written before they were recorded (names only) reads as the configured models."""
-    from assistant import encoders, models
+    from assistant.search import encoders; from assistant.search import models
     index_dir, folder, _ = built
     manifest = load_index(index_dir).manifest
     config = {s.id: s for s in encoders.load_config()["encoders"]}
@@ -247,7 +247,7 @@ def test_records_that_do_not_match_vectors_are_refused(built):
     index_dir, folder, _ = built
     lines = (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()
     (folder / "passages.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    from assistant.index import _sha256
+    from assistant.search.index import _sha256
     _edit_manifest(folder, files={**json.loads((folder / "manifest.json").read_text())["files"],
                                   "passages.jsonl": _sha256(folder / "passages.jsonl")})
     with pytest.raises(IndexError_, match="vectors"):
@@ -255,14 +255,14 @@ def test_records_that_do_not_match_vectors_are_refused(built):
 
 
 def test_english_sentences_do_not_break_after_abbreviations():
-    from assistant.passages import en_sentences
+    from assistant.search.passages import en_sentences
     text = "Document number Ji Zheng Fa [2016] No. 42. Measures (e.g. straw use) apply; see Art. 3: done"
     assert en_sentences(text) == ["Document number Ji Zheng Fa [2016] No. 42.", "Measures (e.g. straw use) apply;",
                                   "see Art. 3:", "done"]
 
 
 def test_stale_reason_says_when_make_run_must_build(tmp_path, built, catalog):
-    from assistant.index import stale_reason
+    from assistant.search.index import stale_reason
     index_dir, folder, _ = built
     assert "CURRENT is missing" in stale_reason(tmp_path / "nowhere")
     assert stale_reason(index_dir) is None  # built from this corpus by this program: nothing to do
@@ -280,7 +280,7 @@ def test_damaged_live_build_is_reembedded_not_reused(built, catalog, caplog):
     data[len(data) // 2] ^= 0xFF
     (folder / "e5.faiss").write_bytes(bytes(data))
     fresh = {"e5": FakeEncoder(), "use": FakeEncoder(48, "fake-48")}
-    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+    with caplog.at_level(logging.WARNING, logger="assistant.search.index"):
         folder2 = build_index(catalog, fresh, index_dir)
     m = json.loads((folder2 / "manifest.json").read_text(encoding="utf-8"))
     # every passage re-embedded, each text once (a one-sentence clause is a passage and a sentence)
@@ -310,9 +310,9 @@ TWO_BUILDS = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
-from assistant.catalog import Catalog
+from assistant.ingest.catalog import Catalog
 from assistant.errors import BuildInProgress
-from assistant.index import build_index
+from assistant.search.index import build_index
 from tests.test_index import FakeEncoder
 catalog, enc = Catalog.load(), {"e5": FakeEncoder(), "use": FakeEncoder(48, "fake-48")}
 deadline = time.time() + 120
@@ -347,8 +347,8 @@ def test_two_builds_at_once_leave_one_good_index_and_a_message(tmp_path, catalog
 def test_each_index_tokenizes_with_its_own_words(built, catalog):
     """jieba's user words live in a tokenizer that belongs to the index, not in jieba's global dictionary."""
     import jieba
-    from assistant.index import index_tokenizer
-    from assistant.lexical import tokenize, tokenizer_for
+    from assistant.search.index import index_tokenizer
+    from assistant.search.lexical import tokenize, tokenizer_for
     a, b = tokenizer_for({"甲乙丙丁局"}), tokenizer_for({"戊己庚辛厅"})
     text = "甲乙丙丁局和戊己庚辛厅牵头"
     assert "甲乙丙丁局" in a.tokenize(text) and "甲乙丙丁局" not in b.tokenize(text)
@@ -367,13 +367,13 @@ def test_measuring_tools_read_their_question_files_when_run(tmp_path):
     """bench and loadtest open no question file when imported; they read the file they are given."""
     code = ("import sys; opened = []; "
             "sys.addaudithook(lambda ev, args: ev == 'open' and str(args[0]).endswith('.jsonl') and opened.append(args[0])); "
-            "import assistant.bench, assistant.loadtest; print(opened)")
+            "import assistant.tools.bench, assistant.tools.loadtest; print(opened)")
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
-    from assistant.bench import read_questions
+    from assistant.tools.bench import read_questions
     from assistant.errors import DataError
-    from assistant.loadtest import main as loadtest
+    from assistant.tools.loadtest import main as loadtest
     given = tmp_path / "mine.jsonl"
     given.write_text('{"question": "秸秆综合利用率的目标是多少？"}\n\n{"question": "Who leads?", "gold": []}\n',
                      encoding="utf-8")
@@ -382,5 +382,5 @@ def test_measuring_tools_read_their_question_files_when_run(tmp_path):
         read_questions(tmp_path / "missing.jsonl")
     with pytest.raises(SystemExit, match="missing.jsonl"):  # refused before any server is asked
         loadtest(["--url", "http://127.0.0.1:9/", "--questions", str(tmp_path / "missing.jsonl")])
-    from assistant.cli import main as cli
+    from assistant.serve.cli import main as cli
     assert cli(["bench", "--questions", str(tmp_path / "missing.jsonl"), "--sizes", ""]) == DataError.exit_code

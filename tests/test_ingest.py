@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.corpus import load_documents
+from assistant.ingest.catalog import Catalog
+from assistant.ingest.corpus import load_documents
 from assistant.errors import BadDocument, DataError, UnknownClause
-from assistant.library import Library, parse_reading
-from assistant.readers import read_bytes, read_path
+from assistant.ingest.library import Library, parse_reading
+from assistant.ingest.readers import read_bytes, read_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
@@ -118,7 +118,7 @@ def test_unknown_layout_degrades_to_numbered_paragraphs():
     ("（省商务厅牵头，长春海关、人民银行长春中心支行配合）", ["省商务厅"], ["长春海关", "人民银行长春中心支行"]),
 ])
 def test_responsibility_forms_in_use(body, lead, others):
-    from assistant.records import parse_parenthetical
+    from assistant.ingest.records import parse_parenthetical
     roles, _ = parse_parenthetical(body.strip("（）"))
     assert [u.name for u in roles["lead"]] == lead
     assert [u.name for u in roles["participants"] + roles["responsible"]] == others

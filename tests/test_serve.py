@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from assistant.serve import BoundedHeaders
-from assistant.serve_guard import Guard, Limits, TokenBuckets, TrustedProxies, UploadRule
-from assistant.serve_headers import SecurityHeaders
+from assistant.serve.server import BoundedHeaders
+from assistant.serve.guard import Guard, Limits, TokenBuckets, TrustedProxies, UploadRule
+from assistant.serve.headers import SecurityHeaders
 
 
 # ---- a direct ASGI harness -------------------------------------------------------------------------------
@@ -291,7 +291,7 @@ def test_the_longest_conversation_the_page_keeps_fits_the_question_limit(catalog
     """The page sends its conversation back with every question (Gradio's message format, as Chromium sends it):
     KEEP_EXCHANGES exchanges of the longest question (500 characters, each escaped to 12 bytes) and the longest
     reply (the longest clause and citation, each character escaped to 6 bytes) still fit Limits.question_bytes."""
-    from assistant.answer import MAX_QUESTION_CHARS
+    from assistant.answer.answerer import MAX_QUESTION_CHARS
     from ui import KEEP_EXCHANGES
     question = "\U0001F600" * MAX_QUESTION_CHARS
     reply = max((c.text for c in catalog.clauses), key=len) + "\n\n—— " + max((c.citation for c in catalog.clauses),

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.corpus import DEFAULT_CORPUS_DIR, load_documents
+from assistant.ingest.corpus import DEFAULT_CORPUS_DIR, load_documents
 from assistant.errors import BuildInProgress, IndexError_
-from assistant.index import build_into, make_build
-from assistant.retrieval import Retriever
-from assistant.store import open_store
-from assistant.store.folder import FolderStore, live_folder
+from assistant.search.index import build_into, make_build
+from assistant.search.retrieval import Retriever
+from assistant.search.store import open_store
+from assistant.search.store.folder import FolderStore, live_folder
 from tests.test_index import FakeEncoder
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
@@ -40,7 +40,7 @@ def pg_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def first_build(catalog):
     """The seed corpus embedded once (fake encoders), written to every backend."""
-    from assistant.library import Library
+    from assistant.ingest.library import Library
     return make_build(catalog, _encoders(), library_digest=Library(Path("/nonexistent")).digest())
 
 
@@ -99,7 +99,7 @@ def test_write_load_search_equal_the_folder(store, first_build, tmp_path):
 
 
 def test_add_and_remove_go_live_all_at_once_and_a_watcher_sees_them(store, first_build, monkeypatch):
-    from assistant import ingest
+    from assistant.search import changes as ingest
     monkeypatch.setattr(ingest, "_encoders_of", lambda store: _encoders())
     store.write(first_build)
     v1 = store.version()
@@ -162,7 +162,7 @@ def test_a_changed_corpus_is_stale(store, first_build, tmp_path):
     (corpus / "page.txt").write_text(page.replace("85%以上", "86%以上"), encoding="utf-8")
     with pytest.raises(IndexError_, match="changed since the index was built"):
         store.load(corpus_dir=corpus)
-    from assistant.index import stale_reason
+    from assistant.search.index import stale_reason
     assert stale_reason(store) is None
     assert "changed since" in stale_reason(store, corpus_dir=corpus)
 
@@ -230,7 +230,7 @@ def test_damaged_vectors_are_reembedded_not_reused(store, first_build, catalog):
     "postgresql://alice:s3cret%2DPw0rd@127.0.0.1:9/policy",
 ])
 def test_a_password_is_never_in_a_message(url, capsys):
-    from assistant.cli import main
+    from assistant.serve.cli import main
     store = open_store(url)
     assert "s3cret" not in store.describe() and "***" in store.describe()
     for call in (store.version, store.manifest, lambda: store.load(corpus_dir=DEFAULT_CORPUS_DIR)):
@@ -244,7 +244,7 @@ def test_a_password_is_never_in_a_message(url, capsys):
 
 
 def test_the_store_comes_from_the_environment(monkeypatch, tmp_path):
-    from assistant.store.postgres import PostgresStore
+    from assistant.search.store.postgres import PostgresStore
     monkeypatch.setenv("ASSISTANT_STORE", "postgresql://u@db.example/x")
     assert isinstance(open_store(), PostgresStore)
     assert isinstance(open_store(tmp_path), FolderStore)   # an explicit folder wins

@@ -1,0 +1,223 @@
+"""Whether the documents answer a question: answered, not stated (with the mismatch named), or off-topic.
+
+A question is *not stated* when it names something specific that the best provisions lack: a place outside
+the documents' jurisdiction, a year for which no figure is given, a kind of figure (a sum of money, an
+area, a share) that the provision never states, or a quoted name the documents never use. It is
+*off-topic* when retrieval itself is not confident that any provision is about it (see `Confidence`).
+Everything else is answered. The decision reads the parsed question and the ranked clauses, never the
+vocabulary of one question; its thresholds are fitted by eval/fit_answerability.py and stored in
+data/answerability.json.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..ingest.catalog import Catalog
+from ..search.dictionary import Cedict
+from ..errors import DataError
+from ..search.lexical import STOPWORDS
+from .question import Question, lexicon
+from ..search.retrieval import Hit
+from .text import bigrams
+
+PARAMS_PATH = Path(__file__).resolve().parent.parent / "data" / "answerability.json"
+ANSWERED, NOT_STATED, OFF_TOPIC = "answered", "not_stated", "off_topic"
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
+# a rate the question names: the run of characters ending in 率, cut at particles, years and punctuation
+RATE_RE = re.compile(r"[\u4e00-\u9fff]{2,16}?率")
+RATE_CUT = re.compile(r"[的年要是和与及、在为把将对]|\d|\W")
+QUANTITY_EN = {"money": "sum of money", "percent": "share or percentage", "area": "area", "count": "number",
+               "any": "figure"}
+QUANTITY_ZH = {"money": "金额", "percent": "比例或百分比", "area": "面积", "count": "数量", "any": "具体数值"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str          # answered | not_stated | off_topic
+    reason: str = ""      # why not answered, in the question's language; names the mismatch
+
+    @property
+    def found(self) -> bool:
+        return self.outcome == ANSWERED
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """Off-topic when the best clause is weak on every dense signal at once — its fused standardised score
+    (how far above the typical clause it stands), USE's cosine and e5's cosine all below their thresholds —
+    or, for an English question, when too few of its words occur in the documents' English (`grounding`): their
+    renderings, and for a clause without one the dictionary's glosses of its words — a question on ski resorts
+    or work permits uses words no provision's English uses.
+    One strong signal is enough to answer: refusing an answerable question is the worst error."""
+    max_fused: float
+    max_use: float
+    max_e5: float
+    min_grounding_en: float = 0.0
+
+    def off_topic(self, hit: Hit, *, grounding: float | None = None) -> bool:
+        s = hit.signals
+        if grounding is not None and grounding < self.min_grounding_en:
+            return True
+        return hit.score < self.max_fused and s.get("use", 1.0) < self.max_use and s.get("e5", 1.0) < self.max_e5
+
+
+@lru_cache(maxsize=2)
+def load_confidence(path: Path = PARAMS_PATH) -> Confidence:
+    if not path.exists():
+        raise DataError(f"{path} is missing: it holds the fitted off-topic thresholds; restore it from the "
+                        "repository or run `python eval/fit_answerability.py --write` to make it")
+    p = json.loads(path.read_text(encoding="utf-8"))["off_topic"]
+    return Confidence(p["max_fused"], p["max_use"], p["max_e5"], p.get("min_grounding_en", 0.0))
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to match 'resorts' with 'resort' and 'funded' with 'fund'."""
+    for suffix in ("ies", "es", "s", "ing", "ed", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+NATIONAL = "全国"   # the jurisdiction of an issuer of no province
+ABROAD = "国外"     # the region of places outside China (data/places.tsv)
+
+
+def gloss_stems(texts, dictionary: Cedict) -> set[str]:
+    """The stems of the English words of the dictionary's senses of the words of Chinese `texts`: what a
+    clause without a rendering is about, in English, for the grounding check."""
+    from ..search.lexical import tokenize
+    words = {w for t in texts for w in tokenize(t)}
+    english = " ".join(sense for w in words for sense in dictionary.senses(w))
+    return {_stem(w) for w in re.findall(r"[a-z]+", english.lower())}
+
+
+class Answerability:
+    def __init__(self, catalog: Catalog, *, renderings: dict | None = None, confidence: Confidence | None = None,
+                 dictionary: Cedict | None = None):
+        """`dictionary`: glosses the clauses that have no rendering, for English questions on them (without
+        it, and without renderings, English questions are not checked for grounding)."""
+        self.catalog = catalog
+        self.confidence = confidence or load_confidence()
+        corpus = "".join(d.text for d in catalog.documents)
+        self._corpus_flat = _flat(corpus)
+        renderings = renderings or {}
+        unrendered = [c for c in catalog.clauses if c.clause_id not in renderings]
+        # a quoted English name can only be looked up when every clause has a rendering to look in
+        self._english_flat = _flat(" ".join(renderings.values())) if renderings and not unrendered else ""
+        english = " ".join(renderings.values())
+        self._english_stems = {_stem(w) for w in re.findall(r"[a-z]+", english.lower())}
+        if dictionary is not None and unrendered:
+            self._english_stems |= gloss_stems((c.text for c in unrendered), dictionary)
+        # each document's jurisdiction: the province its issuer belongs to (吉林省人民政府 → 吉林, 上海市崇明区… →
+        # 上海); an issuer of no province (国务院, a ministry) governs the whole country
+        regions = {region for _, zh, region in lexicon().places if region == zh and region != ABROAD}
+        self.home = {d.key: next((r for r in regions if d.issuer.startswith(r)), NATIONAL) for d in catalog.documents}
+
+    def grounding(self, q: Question) -> float | None:
+        """Share of an English question's content words that the documents' English (renderings, glosses)
+        uses (None for Chinese questions, or when there is no English to compare with)."""
+        if not q.english or not self._english_stems:
+            return None
+        words = [w for w in re.findall(r"[a-z]+", q.text.lower()) if len(w) >= 3 and w not in STOPWORDS]
+        if not words:
+            return None
+        return sum(_stem(w) in self._english_stems for w in words) / len(words)
+
+    def context(self, hit: Hit) -> str:
+        """What a clause says, for these checks: its text and the headings and text of the items above it
+        (a year or a place stated in the parent item governs its sub-items)."""
+        parts, c = [hit.clause.text], hit.clause
+        while c.parent_id:
+            c = self.catalog.by_id[c.parent_id]
+            parts.append(c.text)
+        return "\n".join(parts)
+
+    def decide(self, q: Question, hits: list[Hit], *, cited: bool = False) -> Decision:
+        if not hits:
+            return Decision(OFF_TOPIC, "no provision matches" if q.english else "没有相关条款")
+        top = hits[0]
+        text = self.context(top)
+        for check in (self._place, self._quoted, self._year, self._rate, self._quantity):
+            reason = check(q, top, text)
+            if reason:
+                return Decision(NOT_STATED, reason)
+        if not cited and self.confidence.off_topic(top, grounding=self.grounding(q)):
+            return Decision(OFF_TOPIC, "no provision of these documents is about this question" if q.english
+                            else "这些文件中没有与该问题相关的条款")
+        return Decision(ANSWERED)
+
+    # ---- the mismatches -------------------------------------------------------------------------
+    def _place(self, q: Question, top: Hit, text: str) -> str:
+        """A place outside the documents' jurisdiction that the provision does not name."""
+        home = self.home.get(top.clause.doc_key, NATIONAL)
+        doc = self.catalog.document(top.clause.doc_key)
+        for p in q.places:
+            if p.name in text or p.region == home or (home == NATIONAL and p.region != ABROAD):
+                continue
+            if q.english:
+                return (f"the nearest provision is from {'a national' if home == NATIONAL else 'a ' + self._english(home)} "
+                        f"document ({doc.doc_number or doc.title}) and does not concern {p.written}")
+            return f"{doc.cited_as}是{'全国性' if home == NATIONAL else home}的文件，最接近的条款未涉及{p.written}"
+        return ""
+
+    @staticmethod
+    def _english(region: str) -> str:
+        return next((en for en, zh, r in lexicon().places if zh == region and en != zh and en.isascii()), region)
+
+    def _quoted(self, q: Question, top: Hit, text: str) -> str:
+        """A name the question quotes (“河长制”, 《…》, 'China-Northeast Asia Expo') that the documents never
+        use: in their Chinese text, or for an English question in their English renderings (when a clause
+        has none, an English quotation cannot be checked and is let through)."""
+        for term in q.quoted:
+            where = self._english_flat if q.english else self._corpus_flat
+            if q.english and not where:
+                continue
+            if _flat(term) not in where:
+                return (f"these documents never mention “{term}”" if q.english else f"这些文件中没有出现“{term}”")
+        return ""
+
+    def _year(self, q: Question, top: Hit, text: str) -> str:
+        """A year for which the provision states nothing (the documents' own year of issue is no mismatch)."""
+        stated = sorted({int(y) for y in YEAR_IN_TEXT.findall(text)})
+        issued = {int(d.issue_date[:4]) for d in self.catalog.documents if d.issue_date}
+        for year in q.years:
+            if year in stated or year in issued:
+                continue
+            if q.english:
+                have = f"; it states {', '.join(map(str, stated))}" if stated else "; it states no year"
+                return f"the provision nearest the question gives nothing for {year}{have}"
+            have = f"只规定了{'、'.join(f'{y}年' for y in stated)}" if stated else "未规定年份"
+            return f"最接近的条款{have}，未规定{year}年"
+        return ""
+
+    def _rate(self, q: Question, top: Hit, text: str) -> str:
+        """A rate the question names (城市生活垃圾分类覆盖率) for which the provision states no figure."""
+        if q.english or not q.asking("figure"):
+            return ""
+        stated = [t.indicator for t in self.catalog.records_of(top.clause.clause_id).targets]
+        for part in RATE_CUT.split(q.topic):
+            for m in RATE_RE.finditer(part):
+                rate = m.group(0)
+                if rate in text or any(len(bigrams(rate) & bigrams(i)) >= 0.8 * len(bigrams(rate)) for i in stated):
+                    continue
+                return f"最接近的条款没有规定{rate}"
+        return ""
+
+    def _quantity(self, q: Question, top: Hit, text: str) -> str:
+        """A kind of figure (money, area, share, count) that the provision does not state."""
+        if not q.quantity:
+            return ""
+        stated_by = lexicon().quantity[q.quantity]["stated_by"]
+        if stated_by.search(unicodedata.normalize("NFKC", top.clause.text)):
+            return ""
+        return (f"the provision nearest the question states no {QUANTITY_EN[q.quantity]}" if q.english
+                else f"最接近的条款没有规定{QUANTITY_ZH[q.quantity]}")

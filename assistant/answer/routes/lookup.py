@@ -1,0 +1,76 @@
+"""A provision asked for by its citation: 41号文第17条, 41号文件第52条, 东北振兴措施第52条, 第52条 (with a document
+in context), measure 52 of document 41, 40号文二(五)5. Only the citation (and words asking for its text)
+makes a lookup; a question that also asks something ("41号第17条由谁负责？") is answered from that clause."""
+from __future__ import annotations
+
+import re
+
+from ...ingest.clauses import Clause, find_clause
+from ...errors import UnknownClause
+from ..question import Question
+from ..response import Answer
+from ...search.retrieval import Hit
+from ..text import bigrams, norm, overlap
+from . import Context, provision
+
+CITE_IN_TEXT = re.compile(r"(?:[\u4e00-\u9fff]{1,8}〔\d{4}〕)?\d{1,4}号(?:文件|文)?\s*的?(?:前言|序言|结语|印发通知)?"
+                          r"(?:第?[一二三四五六七八九十]+(?:部分|、)?)?"
+                          r"(?:第?\([一二三四五六七八九十]+\)项?)?(?:第?\d{1,3}条?)?(?:第?\(\d{1,3}\)目?)?")
+MEASURE_ZH = re.compile(r"第\s*(?P<n>\d{1,3})\s*条")
+MEASURE_EN = re.compile(r"\b(?:measure|article|item)\s+(?:no\.?\s*)?(?P<n>\d{1,3})\b", re.I)
+# what may stand beside a bare citation: the words asking for its text
+FILLER = re.compile(r"原文|全文|内容|条款|规定|具体|是什么|是啥|讲的?(是)?(什么|啥)|说的?(是)?(什么|啥)|写的?(是)?(什么|啥)|"
+                    r"请|给出|显示|查看|看看|一下|的|了|吗|呢|是|[\s?？。,，:：!！]|"
+                    r"\b(show|me|the|text|of|what|is|does|say|says|full|in|please|give|provision)\b", re.I)
+
+
+def _document_named(q: Question, ctx: Context, before: str) -> str | None:
+    """The document a citation belongs to: named by number, by words of its title, or the only document
+    that numbers its measures straight through."""
+    if q.doc:
+        return q.doc
+    words = bigrams(before)
+    if len(words) >= 2:
+        scored = [(overlap(words, d.title + d.notice_title), d.key) for d in ctx.catalog.documents]
+        score, key = max(scored)
+        if score >= 0.5:
+            return key
+    measured = {c.doc_key for c in ctx.catalog.clauses if c.level == "measure"}
+    return measured.pop() if len(measured) == 1 else None
+
+
+def cited_clause(q: Question, ctx: Context, *, context_doc: str | None = None) -> tuple[Clause, str] | None:
+    """(clause, the citation as written) when the question names a clause; None otherwise."""
+    text = norm(q.text)
+    clauses = list(ctx.catalog.clauses)
+    for cand in [m.group(0) for m in CITE_IN_TEXT.finditer(text)]:
+        try:
+            return find_clause(clauses, cand), cand
+        except UnknownClause:
+            continue
+    m = MEASURE_EN.search(text) if q.english else MEASURE_ZH.search(text)
+    if m:
+        doc = _document_named(q, ctx, text[:m.start()]) or context_doc
+        if doc:
+            try:
+                return find_clause(clauses, f"{doc}号 第{m['n']}条"), text[:m.end()]
+            except UnknownClause:
+                return None
+    return None
+
+
+def is_bare(q: Question, written: str) -> bool:
+    """Nothing but the citation and words asking for its text."""
+    rest = norm(q.text).replace(written, " ", 1)
+    rest = re.sub(r"\b(?:of|in)\s+(?:document|doc\.?|no\.?)\s*\d{1,4}\b|\d{1,4}号(?:文件|文)?", " ", rest, flags=re.I)
+    rest = MEASURE_EN.sub(" ", rest)
+    return len(FILLER.sub("", rest)) <= 2 or bigrams(FILLER.sub("", rest)) <= bigrams(written)
+
+
+def answer(q: Question, ctx: Context, *, context_doc: str | None = None) -> Answer | None:
+    found = cited_clause(q, ctx, context_doc=context_doc)
+    if not found or not is_bare(q, found[1]):
+        return None
+    clause = found[0]
+    hit = Hit(clause, 1.0, {}, provision.sentences_of(clause, q, ctx))
+    return provision.answer(q, hit, [], ctx, kind="lookup")

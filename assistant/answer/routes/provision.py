@@ -1,0 +1,207 @@
+"""Answer from one provision: the direct line for what the question asks, the answering span, citations.
+
+The direct line is read from the clause, never composed freely: who leads or takes part (its
+responsibility records), who pays or has a right (the sentence naming that party), which figure and by
+when (its target records), or its best-matching sentence. When the clause does not state what is asked
+(a deadline, a participant, an owner), the line says so instead of offering an unrelated sentence.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+
+from ...ingest.clauses import Clause
+from ..phrasing import owners_line, target_line, units_en, units_zh
+from ..question import DATA, Question, lexicon
+from ...ingest.records import Target, owners_at
+from ..response import Answer, Citation
+from ...search.retrieval import Hit, Sentence
+from ..text import bigrams, overlap
+from . import Context
+
+TIME_RE = re.compile(r"\d{4}年|\d{1,2}月|年底|年末|月底|季度|每年|年内|半年|前完成")
+
+
+@lru_cache(maxsize=2)
+def _states(lang: str = "zh") -> dict[str, re.Pattern]:
+    """How a sentence states the party that pays or has a right, in the clause (zh) or its rendering (en)."""
+    raw = json.loads((DATA / "question_words.json").read_text(encoding="utf-8"))["states" if lang == "zh" else "states_en"]
+    return {k: re.compile(v, re.I) for k, v in raw.items()}
+
+
+def sentences_of(clause: Clause, q: Question, ctx: Context) -> tuple[Sentence, ...]:
+    """A clause's sentences scored by bigram overlap with the question (for clauses reached without
+    retrieval: a citation lookup, a follow-up)."""
+    from ...search.passages import clause_sentences
+    qb = question_bigrams(q, ctx)
+    return tuple(sorted((Sentence(p.source, p.text, p.span, overlap(qb, p.text))
+                         for p in clause_sentences(clause, english=ctx.renderings.get(clause.clause_id))),
+                        key=lambda s: -s.score))
+
+
+def question_bigrams(q: Question, ctx: Context) -> set[str]:
+    """What a sentence of the clause is compared with: the topic's bigrams, or for an English question the
+    bigrams of the Chinese glossary terms it names."""
+    return bigrams(" ".join(ctx.glossary.english_terms(q.text))) if q.english else bigrams(q.topic)
+
+
+def best_sentence(hit: Hit, q: Question, ctx: Context, *, pattern: re.Pattern | None = None) -> Sentence | None:
+    """The answering sentence: dense similarity plus shared terms; among the sentences matching `pattern`
+    when one does."""
+    zh = [s for s in hit.sentences if s.source == "zh-sent"]
+    if pattern is not None:
+        zh = [s for s in zh if pattern.search(s.text)] or zh
+    if not zh:
+        return None
+    qb = question_bigrams(q, ctx)
+    return max(zh, key=lambda s: s.score + 0.6 * overlap(qb, s.text))
+
+
+def best_english(hit: Hit, *, pattern: re.Pattern | None = None) -> str:
+    """The rendering sentence most similar to the question, among those matching `pattern` when one does
+    ("" when the clause has no rendering)."""
+    en = [s for s in hit.sentences if s.source == "en-sent"]
+    if pattern is not None:
+        en = [s for s in en if pattern.search(s.text)] or en
+    text = max(en, key=lambda s: s.score).text if en else ""
+    return text[:1].upper() + text[1:]
+
+
+def best_target(targets, q: Question, ctx: Context, *, want_deadline: bool) -> Target | None:
+    """The target whose indicator the question names (not merely the first of a shared sentence)."""
+    qb = question_bigrams(q, ctx)
+    pool = [t for t in targets if (t.kind == "deadline") == want_deadline] or list(targets)
+    if not pool:
+        return None
+    return max(pool, key=lambda t: named_share(t.indicator, qb) + 0.5 * (t.year in q.years)
+               + 0.1 * overlap(qb, t.sentence))
+
+
+def named_share(indicator: str, qb: set[str]) -> float:
+    """How much of a target's indicator the question names (share of its bigrams in the question's)."""
+    ib = bigrams(indicator)
+    return len(ib & qb) / len(ib) if ib else 0.0
+
+
+def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool = False) -> bool:
+    """Does the clause state what the question asks for: the party that pays or has the right (who-pays
+    questions), a figure for the indicator it names (figure questions), or a time in a sentence on what it
+    names (when questions)? `loosely`: also a figure of the kind asked in a sentence on what the question
+    names, when no clause has a parsed target for it."""
+    if q.asking("liable", "right"):
+        pattern = _states()["liable" if q.asking("liable") else "right"]
+        return any(s.source == "zh-sent" and pattern.search(s.text) for s in hit.sentences)
+    qb = question_bigrams(q, ctx)
+    for t in ctx.catalog.records_of(hit.clause.clause_id).targets:
+        if q.asking("figure") and t.kind == "target" and named_share(t.indicator, qb) >= 0.8:
+            return True
+    if loosely and q.asking("figure") and q.quantity:
+        # a figure of the kind asked (a sum, an area, a number of days) in a sentence on what the question names
+        stated_by = lexicon().quantity[q.quantity]["stated_by"]
+        if any(s.source == "zh-sent" and stated_by.search(unicodedata.normalize("NFKC", s.text))
+               and overlap(qb, s.text) >= 0.3 for s in hit.sentences):
+            return True
+    if q.asking("when") and not q.asking("figure"):
+        return any(s.source == "zh-sent" and TIME_RE.search(s.text) and overlap(qb, s.text) >= 0.3
+                   for s in hit.sentences)
+    return False
+
+
+def citation(hit: Hit, q: Question, ctx: Context, sent: Sentence | None = None) -> Citation:
+    c = hit.clause
+    sent = sent or best_sentence(hit, q, ctx)
+    return Citation.of(c, score=round(hit.score, 6), span=sent.span if sent else None,
+                       english=ctx.renderings.get(c.clause_id))
+
+
+def _not_stated_line(what: str, q: Question) -> str:
+    en = {"when": "This provision sets no deadline.", "participants": "This provision names no participating units.",
+          "owners": "This provision names no lead or responsible unit.",
+          "liable": "This provision does not say who pays.", "figure": "This provision states no figure."}
+    zh = {"when": "该条未规定完成时限。", "participants": "该条未列出参与单位。", "owners": "该条未写明牵头或责任单位。",
+          "liable": "该条未写明由谁承担费用或责任。", "figure": "该条未规定具体数值。"}
+    return (en if q.english else zh)[what]
+
+
+def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str | None = None,
+           focus: tuple[int, int] | None = None, follow_up: bool = False) -> Answer:
+    """Answer `q` from `hit`'s clause. `focus`: the span answered last time (a follow-up keeps it as its
+    subject); `follow_up`: the clause is fixed, so what it does not state is said to be not stated."""
+    c = hit.clause
+    lang = q.lang
+    if q.asking("full_text"):
+        cit = citation(hit, q, ctx)
+        return Answer(q.raw, True, c.text, (cit.whole(),), lang=lang, kind="lookup")
+    rec = ctx.catalog.records_of(c.clause_id)
+    states = _states()
+    sent = next((s for s in hit.sentences if s.source == "zh-sent" and s.span and focus
+                 and s.span[0] <= focus[0] < s.span[1]), None) or best_sentence(hit, q, ctx)
+    offset = c.start + sent.span[0] if sent and sent.span else c.start
+    owners = owners_at(rec, offset)
+    line, target, kind = None, None, kind or "general"
+    if q.asking("liable", "right"):
+        which = "liable" if q.asking("liable") else "right"
+        named = [s for s in hit.sentences if s.source == "zh-sent" and states[which].search(s.text)]
+        if named:
+            sent = best_sentence(hit, q, ctx, pattern=states[which])
+            line = (best_english(hit, pattern=_states("en")[which]) if q.english else "") or sent.text
+            kind = "liable"
+        elif follow_up:
+            line, kind = _not_stated_line("liable", q), "liable"
+    if line is None and q.asking("participants") and not q.asking("lead"):
+        if owners and owners.participants:
+            names = units_en(owners.participants) if q.english else units_zh(owners.participants)
+            line, kind = (f"Participating: {names}" if q.english else f"{names}参与"), "who"
+        elif follow_up:
+            line, kind = _not_stated_line("participants", q) + (" " + owners_line(owners, english=q.english)
+                                                                if owners else ""), "who"
+    if line is None and q.asking("lead", "participants"):
+        if owners:
+            line, kind = owners_line(owners, english=q.english), "who"
+        elif follow_up:
+            line, kind = _not_stated_line("owners", q), "who"
+    if line is None and q.asking("figure", "when"):
+        want_deadline = q.asking("when") and not q.asking("figure")
+        # the target answered last time stays the subject; its date answers "by when" too
+        in_focus = [t for t in rec.targets if focus and focus[0] <= t.start - c.start < focus[1]
+                    and (want_deadline or t.kind == "target")]
+        t = in_focus[0] if in_focus else best_target(rec.targets, q, ctx, want_deadline=want_deadline)
+        if t is not None:  # a target's date answers "by when" too
+            target = t
+            sent = Sentence("zh-sent", t.sentence, (t.start - c.start, t.end - c.start), 1.0)
+            line = target_line(t, owners_at(rec, t.start), english=q.english, rendering=best_english(hit))
+            kind = "target" if t.kind == "target" else "deadline"
+        elif want_deadline:
+            timed = best_sentence(hit, q, ctx, pattern=TIME_RE)
+            if timed is not None and TIME_RE.search(timed.text):
+                sent, kind = timed, "deadline"
+                line = (best_english(hit) if q.english else "") or timed.text
+            else:
+                kind = "deadline"
+                line = _not_stated_line("when", q) + ("" if follow_up else " " + (
+                    (best_english(hit) if q.english else "") or (sent.text if sent else c.text)))
+    if line is None:
+        line = (best_english(hit) if q.english else "") or (sent.text if sent else c.text)
+    related = related_hits(c, target, others, ctx)
+    cits = (citation(hit, q, ctx, sent),) + tuple(citation(h, q, ctx) for h in related)
+    return Answer(q.raw, True, line, cits, lang=lang, kind=kind)
+
+
+def related_hits(clause: Clause, target: Target | None, hits: list[Hit], ctx: Context, limit: int = 4) -> list[Hit]:
+    """Related provisions: the same indicator stated elsewhere (another year), the parent item when it
+    says more than its heading, then the next-ranked clauses of the search."""
+    out, seen = [], {clause.clause_id}
+    if target is not None and target.kind == "target":
+        for c in ctx.catalog.clauses:
+            if c.clause_id not in seen and any(t.indicator == target.indicator and t.year != target.year
+                                               for t in ctx.catalog.records_of(c.clause_id).targets):
+                out.append(Hit(c, 0.0))
+                seen.add(c.clause_id)
+    parent = ctx.catalog.by_id.get(clause.parent_id) if clause.parent_id else None
+    if parent is not None and "\n" in parent.text and parent.clause_id not in seen:
+        out.append(Hit(parent, 0.0))
+        seen.add(parent.clause_id)
+    out += [h for h in hits if h.clause.clause_id not in seen]
+    return out[:limit]

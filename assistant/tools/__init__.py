@@ -1,0 +1,1 @@
+"""Measuring: bench (speed, memory, scale) and loadtest (the page, the API, replicas behind nginx)."""
