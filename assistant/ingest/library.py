@@ -37,6 +37,14 @@ FORMAT = 1
 
 
 @dataclass(frozen=True)
+class LibraryChange:
+    """The library that goes live with a build: its entries, and the originals it adds (sha256 → bytes)."""
+
+    entries: tuple["Entry", ...]
+    originals: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Entry:
     key: str
     file: str        # originals/<sha256>.<ext>
@@ -219,7 +227,6 @@ class Plan:
         until no entry names them (a later add of the same file reuses them); nothing is deleted here."""
         self.library.commit(self.entries, {e.sha256: data for e, data, _ in self.added})
 
-    def change(self):
-        """This plan as the library change a store writes with the build (store.base.LibraryChange)."""
-        from ..search.store.base import LibraryChange
+    def change(self) -> "LibraryChange":
+        """This plan as the library change a store writes with the build."""
         return LibraryChange(tuple(self.entries), {e.sha256: data for e, data, _ in self.added})

@@ -11,24 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+from ...ingest.library import LibraryChange  # noqa: F401 — part of a Build, defined with the library
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from ..index import LoadedIndex
     from ...ingest.library import Entry, Library
-
-
-@dataclass(frozen=True)
-class LibraryChange:
-    """The library that goes live with a build: its entries, and the originals it adds (sha256 → bytes)."""
-
-    entries: tuple["Entry", ...]
-    originals: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
