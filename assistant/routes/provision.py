@@ -13,6 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 from ..clauses import Clause
+from ..dictionary import QUESTION_STOP, content_stems
 from ..phrasing import owners_line, target_line, units_en, units_zh
 from ..question import DATA, Question, lexicon
 from ..records import Target, owners_at
@@ -22,6 +23,10 @@ from ..text import bigrams, overlap
 from . import Context
 
 TIME_RE = re.compile(r"\d{4}年|\d{1,2}月|年底|年末|月底|季度|每年|年内|半年|前完成")
+# a time in a clause's English rendering: a year, a month, the end of a period, a recurrence
+TIME_EN = re.compile(r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
+                     r"november|december)\b|\bend[- ]of\b|\bend-\d|\b(?:each|every) (?:year|quarter|month)\b|"
+                     r"\b(?:annually|quarterly|yearly)\b", re.I)
 
 
 @lru_cache(maxsize=2)
@@ -104,9 +109,20 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
                and overlap(qb, s.text) >= 0.3 for s in hit.sentences):
             return True
     if q.asking("when") and not q.asking("figure"):
+        if q.english and any(s.source == "en-sent" for s in hit.sentences):
+            # the rendering's own words: the glossary's Chinese terms of an English question are too few to
+            # tell which sentence is on what it names (and "by what date" brings 日期 into them)
+            words = _en_roots(q.subject)
+            return any(s.source == "en-sent" and TIME_EN.search(s.text)
+                       and len(words & _en_roots(s.text)) >= 0.3 * len(words) for s in hit.sentences)
         return any(s.source == "zh-sent" and TIME_RE.search(s.text) and overlap(qb, s.text) >= 0.3
                    for s in hit.sentences)
     return False
+
+
+def _en_roots(text: str) -> set[str]:
+    """The first five letters of an English text's content words: 'province' and 'provincial' meet."""
+    return {w[:5] for w in content_stems(text, stop=QUESTION_STOP) if len(w) >= 3}
 
 
 def citation(hit: Hit, q: Question, ctx: Context, sent: Sentence | None = None) -> Citation:
@@ -177,7 +193,7 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
             timed = best_sentence(hit, q, ctx, pattern=TIME_RE)
             if timed is not None and TIME_RE.search(timed.text):
                 sent, kind = timed, "deadline"
-                line = (best_english(hit) if q.english else "") or timed.text
+                line = (best_english(hit, pattern=TIME_EN) if q.english else "") or timed.text
             else:
                 kind = "deadline"
                 line = _not_stated_line("when", q) + ("" if follow_up else " " + (
