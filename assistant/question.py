@@ -19,6 +19,9 @@ DATA = Path(__file__).resolve().parent / "data"
 YEAR_RE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 # quoted names: “河长制”, 《…》, 'China-Northeast Asia Expo' (an apostrophe inside a word is no quote)
 QUOTED_RE = re.compile(r"[“「『《]([^”」』》]{2,40})[”」』》]|(?<![A-Za-z])['‘\"]([^'’\"]{2,40})['’\"](?![A-Za-z])")
+# a proper name in an English question: two or more capitalised words (China-Northeast Asia Expo, Changbai
+# Mountain), not the question's first word
+NAME_EN_RE = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’]*(?:[- ][A-Z][\w'’]*)+")
 DOC_REF_RE = re.compile(r"(?:〔\d{4}〕)?(?P<a>\d{1,4})\s*号|\b(?:no\.?|number|document|doc\.?)\s*(?P<b>\d{1,4})\b",
                         re.I)
 DOCFACTS = ("title", "number", "date", "issuer", "addressees", "implements")
@@ -47,6 +50,7 @@ class Lexicon:
     points_back: dict     # zh / en → compiled
     quantity: dict        # class → {"zh", "en", "stated_by"} compiled
     places: tuple         # (pattern text, Place-ish tuple (zh, region)), longest first
+    office: dict          # zh / en → compiled: a question asking who holds an office; group "title"
 
 
 def _alt(words: list[str], *, english: bool) -> re.Pattern:
@@ -68,9 +72,12 @@ def lexicon() -> Lexicon:
         places.append((zh, zh, region))
         places += [(v.strip(), zh, region) for v in en.split("|") if v.strip()]
     places.sort(key=lambda p: -len(p[0]))
+    titles = raw["office"]["titles"]
+    office = {lang: re.compile(raw["office"]["asks"][lang].replace("TITLE", "(?P<title>" + "|".join(titles[lang]) + ")"),
+                               re.I) for lang in ("zh", "en")}
     return Lexicon(asks, _alt(raw["intent_zh"], english=False),
                    {lang: re.compile("|".join(raw["points_back"][lang]), re.I) for lang in ("zh", "en")},
-                   quantity, tuple(places))
+                   quantity, tuple(places), office)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,8 @@ class Question:
     places: tuple[Place, ...] = ()
     quantity: str | None = None  # the kind of figure it asks for: money, percent, area, count, any
     quoted: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()  # proper names of an English question (China-Northeast Asia Expo)
+    office: str | None = None    # the office whose holder it asks for (省长, minister)
     points_back: bool = False    # written as a follow-up (那…呢, 这条, "and …", "it")
     inherited: tuple[str, ...] = field(default=(), compare=False)  # asks carried over from the previous question
 
@@ -145,6 +154,26 @@ def _quantity(text: str, lang: str) -> str | None:
     return None
 
 
+def _names(text: str, lang: str, places: tuple[Place, ...]) -> tuple[str, ...]:
+    """The proper names of an English question, without those that are only a place (the place check's):
+    "Inner Mongolia's" is left to it, "Jilin University" is a name."""
+    if lang != "en":
+        return ()
+    out = []
+    for m in NAME_EN_RE.finditer(text):
+        rest = m.group(0)
+        for p in places:
+            rest = re.sub(re.escape(p.written), " ", rest, flags=re.I)
+        if re.search(r"[A-Z]", rest):
+            out.append(m.group(0))
+    return tuple(out)
+
+
+def _office(text: str, lang: str) -> str | None:
+    m = lexicon().office[lang].search(text)
+    return m.group("title") if m else None
+
+
 def topic_of(text: str) -> str:
     """What a Chinese question is about, without the words asking for the kind of answer; English as is."""
     if is_english(text):
@@ -159,8 +188,10 @@ def parse(raw: str | None) -> Question:
     quantity, asks = _quantity(text, lang), _asks(text, lang)
     if quantity:  # a question for a kind of figure (多大面积, how many hectares) asks for a figure
         asks = asks | {"figure"}
+    places = _places(text)
     return Question(
         raw=raw or "", text=text, lang=lang, topic=topic_of(text), asks=asks, doc=doc,
-        years=tuple(int(y) for y in YEAR_RE.findall(text)), places=_places(text), quantity=quantity,
+        years=tuple(int(y) for y in YEAR_RE.findall(text)), places=places, quantity=quantity,
         quoted=tuple(m.group(1) or m.group(2) for m in QUOTED_RE.finditer(text)),
+        names=_names(text, lang, places), office=_office(text, lang),
         points_back=bool(lexicon().points_back[lang].search(text)))

@@ -27,6 +27,12 @@ def decide(judge, catalog, question, clause_id):
     ("长春新区规划面积有多少平方公里？", "41-3.9.57", "面积"),
     ("“河长制”在这几个文件里由哪个部门牵头？", "40-2.6.3", "河长制"),                     # a name never used
     ("吉林省城市生活垃圾分类覆盖率目标是多少？", "40-2.5.4", "城市生活垃圾分类覆盖率"),     # a rate not stated
+    ("吉林大学的录取分数线是多少？", "41-2.7.41", "录取分数线"),                          # an indicator not stated
+    ("长春市市长叫什么？", "41-2.4.20", "市长"),                                        # an office holder not named
+    ("Who is the governor of Jilin province?", "42-2.4", "governor"),
+    ("What is the bus fare in Jilin City?", "41-3.10.65", "sum of money"),            # no sum of money
+    ("What is the PM2.5 carbon intensity target for 2020?", "40-1.p2", "carbon"),    # a word no provision uses
+    ("What does the Boao Forum for Asia do for Jilin?", "41-preamble", "Boao Forum"),  # a name never used
 ])
 def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     d = decide(judge, catalog, q, cid)
@@ -43,6 +49,10 @@ def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     ("Which department handles the Made in China 2025 measure?", "41-2.4.17"),  # 2025 in a name
     ("项目负责和服务推进机制实行几级联动部署？", "41-2.8.55"),            # 三级: a count in words
     ("Are any new high-speed rail lines towards Liaoning being planned?", "41-3.9.60"),
+    ("What is the straw target?", "40-2.5.5"),                                       # an indicator it states
+    ("What harmless-disposal rate must sewage sludge from city wastewater plants reach by end-2020?", "40-2.4.3"),
+    ("Which big research facilities at Jilin University does the plan mention?", "41-2.7.41"),  # a name it uses
+    ("生态环境损害赔偿权利人是谁？", "42-1.2.d1"),                                      # a party, not an office
 ])
 def test_answerable_is_not_refused(judge, catalog, q, cid):
     assert decide(judge, catalog, q, cid).found

@@ -55,6 +55,25 @@ def test_years_quantities_and_quotes():
     assert parse("What's the matter with the province's soil?").quoted == ()
 
 
+@pytest.mark.parametrize("q, office", [
+    ("长春市市长叫什么？", "市长"), ("Who is the governor of Jilin province?", "governor"),
+    ("What is the name of the environmental protection minister?", "minister"),
+    ("生态环境损害赔偿权利人是谁？", None),                     # a party, not the holder of an office
+    ("Which office is the leading group's office set up in?", None),
+])
+def test_the_holder_of_an_office(q, office):
+    assert parse(q).office == office
+
+
+def test_proper_names_and_sums_of_money_in_english():
+    assert parse("What does the Boao Forum for Asia do for Jilin?").names == ("Boao Forum",)
+    assert parse("Which big research facilities at Jilin University does the plan mention?").names == ("Jilin University",)
+    assert parse("What is the bus fare in Jilin City?").quantity == "money"
+    assert parse("What is the minimum wage in Jilin?").quantity == "money"
+    assert parse("What pension reforms does the document call for?").quantity is None
+    assert parse("What costs are included in the scope of eco-environmental damage compensation?").quantity is None
+
+
 def test_follow_up_in_the_frame_of_the_last_question():
     q = parse("矿山治理呢？").with_asks(parse("秸秆综合利用率的目标是多少？").asks)
     assert "figure" in q.asks and q.inherited == ("figure",)
