@@ -150,8 +150,8 @@ class Answerability:
             return Decision(OFF_TOPIC, "no provision matches" if q.english else "没有相关条款")
         top = hits[0]
         text = self.context(top)
-        for check in (self._place, self._quoted, self._named, self._office, self._year, self._rate, self._indicator_en,
-                      self._quantity):
+        for check in (self._place, self._quoted, self._named, self._office, self._procedure, self._year, self._rate,
+                      self._indicator_en, self._quantity):
             reason = check(q, top, text)
             if reason:
                 return Decision(NOT_STATED, reason)
@@ -212,6 +212,14 @@ class Answerability:
         if english is None or re.search(rf"\b{re.escape(q.office)}", english, re.I):
             return ""
         return f"the nearest provision names no {q.office}"
+
+    def _procedure(self, q: Question, top: Hit, text: str) -> str:
+        """A question on how or when to apply or register, when the provision describes no applying,
+        registering or issuing (read in its Chinese text, for both languages)."""
+        if not q.procedure or lexicon().procedure["stated_by"].search(top.clause.text):
+            return ""
+        return ("the nearest provision describes no application or registration procedure" if q.english
+                else "最接近的条款没有规定申请、报名或办理的程序")
 
     def _year(self, q: Question, top: Hit, text: str) -> str:
         """A year for which the provision states nothing (the documents' own year of issue is no mismatch)."""

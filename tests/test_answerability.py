@@ -33,6 +33,8 @@ def decide(judge, catalog, question, clause_id):
     ("What is the bus fare in Jilin City?", "41-3.10.65", "sum of money"),            # no sum of money
     ("What is the PM2.5 carbon intensity target for 2020?", "40-1.p2", "carbon"),    # a word no provision uses
     ("What does the Boao Forum for Asia do for Jilin?", "41-preamble", "Boao Forum"),  # a name never used
+    ("外地人在长春怎么办理居住证？", "41-3.9.58", "程序"),                              # no procedure described
+    ("Where can I register a small business in Jilin?", "40-2.5.5", "procedure"),
 ])
 def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     d = decide(judge, catalog, q, cid)
@@ -53,6 +55,7 @@ def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     ("What harmless-disposal rate must sewage sludge from city wastewater plants reach by end-2020?", "40-2.4.3"),
     ("Which big research facilities at Jilin University does the plan mention?", "41-2.7.41"),  # a name it uses
     ("生态环境损害赔偿权利人是谁？", "42-1.2.d1"),                                      # a party, not an office
+    ("企业去哪办理手续？", "41-1.1.1"),                                # it describes 受理 and 办理: not refused
 ])
 def test_answerable_is_not_refused(judge, catalog, q, cid):
     assert decide(judge, catalog, q, cid).found

@@ -74,6 +74,16 @@ def test_proper_names_and_sums_of_money_in_english():
     assert parse("What costs are included in the scope of eco-environmental damage compensation?").quantity is None
 
 
+@pytest.mark.parametrize("q, yes", [
+    ("外地人在长春怎么办理居住证？", True), ("Where can I register a small business in Jilin?", True),
+    ("What documents do I need for a residence permit?", True),
+    ("Which national zone does Changchun apply for in independent innovation?", False),   # a policy, not a procedure
+    ("赔偿磋商谈不拢怎么办？", False), ("我们有个大项目还在跑前期手续，省里能帮着争取国家的钱吗？", False),
+])
+def test_a_question_on_how_to_apply(q, yes):
+    assert parse(q).procedure is yes
+
+
 def test_follow_up_in_the_frame_of_the_last_question():
     q = parse("矿山治理呢？").with_asks(parse("秸秆综合利用率的目标是多少？").asks)
     assert "figure" in q.asks and q.inherited == ("figure",)
