@@ -145,7 +145,9 @@ class Answerability:
             parts.append(c.text)
         return "\n".join(parts)
 
-    def decide(self, q: Question, hits: list[Hit], *, cited: bool = False) -> Decision:
+    def decide(self, q: Question, hits: list[Hit], *, cited: bool = False, confidence_of: Hit | None = None) -> Decision:
+        """The outcome for `q` answered from `hits[0]`; whether the question is off-topic is read from
+        `confidence_of` (the top-ranked clause, when the answer comes from another) or else `hits[0]`."""
         if not hits:
             return Decision(OFF_TOPIC, "no provision matches" if q.english else "没有相关条款")
         top = hits[0]
@@ -155,7 +157,7 @@ class Answerability:
             reason = check(q, top, text)
             if reason:
                 return Decision(NOT_STATED, reason)
-        if not cited and self.confidence.off_topic(top, grounding=self.grounding(q)):
+        if not cited and self.confidence.off_topic(confidence_of or top, grounding=self.grounding(q)):
             return Decision(OFF_TOPIC, "no provision of these documents is about this question" if q.english
                             else "这些文件中没有与该问题相关的条款")
         return Decision(ANSWERED)

@@ -67,3 +67,14 @@ def test_off_topic_needs_every_signal_weak():
     assert c.off_topic(weak)
     assert not c.off_topic(Hit(None, 5.0, {"use": 0.1, "e5": 0.9}))   # e5 confident: answered
     assert not c.off_topic(Hit(None, 9.0, {"use": 0.1, "e5": 0.8}))   # stands out of the clauses: answered
+
+
+def test_a_lower_clause_that_states_the_figure_is_judged_off_topic_by_the_top_one(catalog):
+    """The clause chosen for stating the deadline may be weak on every signal; whether the question is about
+    these documents at all is read from the top-ranked clause."""
+    judge = Answerability(catalog, renderings=load_renderings(), confidence=Confidence(8.0, 0.3, 0.85))
+    q = parse("42号方案的试点什么时候全面完成？")
+    chosen = Hit(catalog.by_id["42-3.6"], 2.0, {"use": 0.16, "e5": 0.83})
+    top = Hit(catalog.by_id["42-notice"], 9.0, {"use": 0.24, "e5": 0.84})
+    assert judge.decide(q, [chosen]).outcome == "off_topic"
+    assert judge.decide(q, [chosen], confidence_of=top).found

@@ -24,3 +24,10 @@ def test_an_english_when_question_is_matched_on_the_rendering(ctx):
     assert provision.states_what_is_asked(q, hit(ctx, "40-4.1", q), ctx)
     a = provision.answer(q, hit(ctx, "40-4.1", q), [], ctx)
     assert a.kind == "deadline" and "January" in a.answer
+
+
+def test_the_date_of_issue_is_no_deadline(ctx):
+    """The notice's date (2016年12月8日) is when the document was issued; the deadline is in the provision."""
+    q = parse("42号方案的试点什么时候全面完成？")
+    assert not provision.states_what_is_asked(q, hit(ctx, "42-notice", q), ctx)
+    assert provision.states_what_is_asked(q, hit(ctx, "42-3.6", q), ctx)

@@ -109,6 +109,8 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
                and overlap(qb, s.text) >= 0.3 for s in hit.sentences):
             return True
     if q.asking("when") and not q.asking("figure"):
+        if hit.clause.level == "notice":
+            return False  # its date is the date of issue (the document route's), not a deadline
         if q.english and any(s.source == "en-sent" for s in hit.sentences):
             # the rendering's own words: the glossary's Chinese terms of an English question are too few to
             # tell which sentence is on what it names (and "by what date" brings 日期 into them)
