@@ -52,6 +52,7 @@ class Lexicon:
     places: tuple         # (pattern text, Place-ish tuple (zh, region)), longest first
     office: dict          # zh / en → compiled: a question asking who holds an office; group "title"
     procedure: dict       # zh / en → compiled: a question asking how or when to apply; "stated_by" → compiled
+    many: dict            # zh / en → compiled: a question asking for every item of its kind (哪些, what are the)
 
 
 def _alt(words: list[str], *, english: bool) -> re.Pattern:
@@ -80,7 +81,8 @@ def lexicon() -> Lexicon:
                    {lang: re.compile("|".join(raw["points_back"][lang]), re.I) for lang in ("zh", "en")},
                    quantity, tuple(places), office,
                    {"zh": _alt(raw["procedure"]["zh"], english=False), "en": _alt(raw["procedure"]["en"], english=True),
-                    "stated_by": re.compile(raw["procedure"]["stated_by"])})
+                    "stated_by": re.compile(raw["procedure"]["stated_by"])},
+                   {lang: _alt(raw["many"][lang], english=lang == "en") for lang in ("zh", "en")})
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class Question:
     names: tuple[str, ...] = ()  # proper names of an English question (China-Northeast Asia Expo)
     office: str | None = None    # the office whose holder it asks for (省长, minister)
     procedure: bool = False      # asks how or when to apply, register, get something issued
+    many: bool = False           # asks for every item of its kind (哪些时间要求, what are the deadlines)
     points_back: bool = False    # written as a follow-up (那…呢, 这条, "and …", "it")
     inherited: tuple[str, ...] = field(default=(), compare=False)  # asks carried over from the previous question
 
@@ -198,5 +201,5 @@ def parse(raw: str | None) -> Question:
         years=tuple(int(y) for y in YEAR_RE.findall(text)), places=places, quantity=quantity,
         quoted=tuple(m.group(1) or m.group(2) for m in QUOTED_RE.finditer(text)),
         names=_names(text, lang, places), office=_office(text, lang),
-        procedure=bool(lexicon().procedure[lang].search(text)),
+        procedure=bool(lexicon().procedure[lang].search(text)), many=bool(lexicon().many[lang].search(text)),
         points_back=bool(lexicon().points_back[lang].search(text)))

@@ -31,3 +31,23 @@ def test_the_date_of_issue_is_no_deadline(ctx):
     q = parse("42号方案的试点什么时候全面完成？")
     assert not provision.states_what_is_asked(q, hit(ctx, "42-notice", q), ctx)
     assert provision.states_what_is_asked(q, hit(ctx, "42-3.6", q), ctx)
+
+
+def test_a_question_naming_two_years_gets_the_figure_of_each(ctx):
+    q = parse("40号文受污染耕地安全利用率2020年和2030年分别要求多少？")
+    a = provision.answer(q, hit(ctx, "40-1.p3", q), [], ctx)
+    assert a.kind == "target" and "90%" in a.answer and "95%" in a.answer
+    assert a.answer.index("2020") < a.answer.index("2030")
+
+
+def test_a_question_for_every_deadline_gets_each_of_them(ctx):
+    q = parse("40号文对土壤污染状况详查有哪些时间要求？")
+    a = provision.answer(q, hit(ctx, "40-2.7.1", q), [], ctx)
+    assert a.kind == "deadline" and "2018年年底前" in a.answer and "2020年年底前" in a.answer and ";；" not in a.answer
+
+
+def test_an_english_deadline_line_is_the_rendering_of_its_year(ctx):
+    """The monitoring network is due by end-2020; the rendering's sentence on end-2017 is another step."""
+    q = parse("What is the completion date of the soil monitoring network?")
+    a = provision.answer(q, hit(ctx, "40-2.7.3", q), [], ctx)
+    assert a.kind == "deadline" and a.answer.startswith("By end-2020") and "2017" not in a.answer

@@ -22,6 +22,7 @@ from ..retrieval import Hit, Sentence
 from ..text import bigrams, overlap
 from . import Context
 
+MANY = 4  # deadlines listed at most for a question asking for all of them
 TIME_RE = re.compile(r"\d{4}年|\d{1,2}月|年底|年末|月底|季度|每年|年内|半年|前完成")
 # a time in a clause's English rendering: a year, a month, the end of a period, a recurrence
 TIME_EN = re.compile(r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
@@ -112,11 +113,11 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
         if hit.clause.level == "notice":
             return False  # its date is the date of issue (the document route's), not a deadline
         if q.english and any(s.source == "en-sent" for s in hit.sentences):
-            # the rendering's own words: the glossary's Chinese terms of an English question are too few to
-            # tell which sentence is on what it names (and "by what date" brings 日期 into them)
+            # a time in the rendering, which is on what the question names (its own words: the glossary's
+            # Chinese terms of an English question are too few to tell, and "by what date" brings 日期 into them)
+            en = [s.text for s in hit.sentences if s.source == "en-sent"]
             words = _en_roots(q.subject)
-            return any(s.source == "en-sent" and TIME_EN.search(s.text)
-                       and len(words & _en_roots(s.text)) >= 0.3 * len(words) for s in hit.sentences)
+            return any(TIME_EN.search(s) for s in en) and len(words & _en_roots(" ".join(en))) >= 0.3 * len(words)
         return any(s.source == "zh-sent" and TIME_RE.search(s.text) and overlap(qb, s.text) >= 0.3
                    for s in hit.sentences)
     return False
@@ -189,7 +190,18 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
         if t is not None:  # a target's date answers "by when" too
             target = t
             sent = Sentence("zh-sent", t.sentence, (t.start - c.start, t.end - c.start), 1.0)
-            line = target_line(t, owners_at(rec, t.start), english=q.english, rendering=best_english(hit))
+            # a question naming several years (2020年和2030年分别…) is answered for each year the clause states
+            ts = [t]
+            if len(set(q.years)) > 1:
+                ts = sorted([t] + [u for u in rec.targets if u != t and u.indicator == t.indicator
+                                   and u.kind == t.kind and u.year in q.years], key=lambda u: u.year or 0)
+            elif want_deadline and q.many and not in_focus:
+                # "有哪些时间要求": every deadline of the clause, in the clause's order
+                ts = [u for u in rec.targets if u.kind == "deadline"][:MANY] or [t]
+            lines = [target_line(u, owners_at(rec, u.start) if u is ts[-1] else None, english=q.english,
+                                 rendering=best_english(hit, pattern=re.compile(rf"\b{u.year}\b") if u.year else None))
+                     for u in ts]
+            line = ("; " if q.english else "；").join([x.rstrip("。;；. ") for x in lines[:-1]] + lines[-1:])
             kind = "target" if t.kind == "target" else "deadline"
         elif want_deadline:
             timed = best_sentence(hit, q, ctx, pattern=TIME_RE)
