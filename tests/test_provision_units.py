@@ -51,3 +51,15 @@ def test_an_english_deadline_line_is_the_rendering_of_its_year(ctx):
     q = parse("What is the completion date of the soil monitoring network?")
     a = provision.answer(q, hit(ctx, "40-2.7.3", q), [], ctx)
     assert a.kind == "deadline" and a.answer.startswith("By end-2020") and "2017" not in a.answer
+
+
+def test_an_english_line_is_a_whole_statement_not_a_label_or_the_list_of_agencies(ctx):
+    from assistant.routes.provision import english_units
+    units = [u for u, _ in english_units(ctx.renderings["41-2.8.52"], {})]
+    assert units == ["Measure 52: the Broadband Jilin strategy: all-fibre network cities and wireless broadband."]
+    q = parse("measure 52 of document 41")
+    assert provision.best_english(hit(ctx, "41-2.8.52", q), ctx) == \
+        "The Broadband Jilin strategy: all-fibre network cities and wireless broadband."
+    # a clause with a parenthetical after each of its steps: no piece of one is a statement
+    assert not any("Provincial" in u.split(":")[0] or u.startswith("(") or u.endswith(")")
+                   for u, _ in english_units(ctx.renderings["42-2.4"], {}))

@@ -22,6 +22,11 @@ from ..retrieval import Hit, Sentence
 from ..text import bigrams, overlap
 from . import Context
 
+# a rendering's structural label, which the citation states: "Measure 52: ", "Item (2): ", "Sub-item 5: "
+STRUCTURE_EN = re.compile(r"^(?:Measure|Item|Sub-item|Step|Part|Article|Section|Paragraph)\s+\(?\w{1,4}\)?:\s*")
+# a rendering's responsibility parenthetical, "(Lead: …; participating: …)", "(Responsible: …)"; who leads is
+# answered from the records, and the parenthetical is no answer to anything else
+RESPONSIBLE_EN = re.compile(r"\((?:Lead|Responsible|Participating)\b(?:[^()]|\([^()]*\))*\)", re.I)
 MANY = 4  # deadlines listed at most for a question asking for all of them
 TIME_RE = re.compile(r"\d{4}年|\d{1,2}月|年底|年末|月底|季度|每年|年内|半年|前完成")
 # a time in a clause's English rendering: a year, a month, the end of a period, a recurrence
@@ -65,14 +70,32 @@ def best_sentence(hit: Hit, q: Question, ctx: Context, *, pattern: re.Pattern | 
     return max(zh, key=lambda s: s.score + 0.6 * overlap(qb, s.text))
 
 
-def best_english(hit: Hit, *, pattern: re.Pattern | None = None) -> str:
+def best_english(hit: Hit, ctx: Context, *, pattern: re.Pattern | None = None) -> str:
     """The rendering sentence most similar to the question, among those matching `pattern` when one does
-    ("" when the clause has no rendering)."""
-    en = [s for s in hit.sentences if s.source == "en-sent"]
+    ("" when the clause has no rendering). A label ("Measure 52:", "the Broadband Jilin strategy:") is read
+    with the sentence it introduces; the responsibility parenthetical is left out."""
+    scores = {s.text: s.score for s in hit.sentences if s.source == "en-sent"}
+    units = english_units(ctx.renderings.get(hit.clause.clause_id) or "", scores)
     if pattern is not None:
-        en = [s for s in en if pattern.search(s.text)] or en
-    text = max(en, key=lambda s: s.score).text if en else ""
+        units = [u for u in units if pattern.search(u[0])] or units
+    text = STRUCTURE_EN.sub("", max(units, key=lambda u: u[1])[0]) if units else ""
     return text[:1].upper() + text[1:]
+
+
+def english_units(rendering: str, scores: dict[str, float]) -> list[tuple[str, float]]:
+    """(text, score) of a rendering's sentences in order, without its responsibility parentheticals and with a
+    label joined to what it introduces; a unit's score is the best similarity to the question of the scored
+    sentences (the index's) it holds (0 when it holds none)."""
+    from ..passages import en_sentences
+    units, pending = [], []
+    for sent in en_sentences(RESPONSIBLE_EN.sub(" ", rendering)):
+        pending.append(sent)
+        if not sent.endswith(":"):
+            units.append(" ".join(pending))
+            pending = []
+    if pending:
+        units.append(" ".join(pending))
+    return [(u, max((v for t, v in scores.items() if t in u), default=0.0)) for u in units]
 
 
 def best_target(targets, q: Question, ctx: Context, *, want_deadline: bool) -> Target | None:
@@ -165,7 +188,7 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
         named = [s for s in hit.sentences if s.source == "zh-sent" and states[which].search(s.text)]
         if named:
             sent = best_sentence(hit, q, ctx, pattern=states[which])
-            line = (best_english(hit, pattern=_states("en")[which]) if q.english else "") or sent.text
+            line = (best_english(hit, ctx, pattern=_states("en")[which]) if q.english else "") or sent.text
             kind = "liable"
         elif follow_up:
             line, kind = _not_stated_line("liable", q), "liable"
@@ -199,7 +222,7 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
                 # "有哪些时间要求": every deadline of the clause, in the clause's order
                 ts = [u for u in rec.targets if u.kind == "deadline"][:MANY] or [t]
             lines = [target_line(u, owners_at(rec, u.start) if u is ts[-1] else None, english=q.english,
-                                 rendering=best_english(hit, pattern=re.compile(rf"\b{u.year}\b") if u.year else None))
+                                 rendering=best_english(hit, ctx, pattern=re.compile(rf"\b{u.year}\b") if u.year else None))
                      for u in ts]
             line = ("; " if q.english else "；").join([x.rstrip("。;；. ") for x in lines[:-1]] + lines[-1:])
             kind = "target" if t.kind == "target" else "deadline"
@@ -207,13 +230,13 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
             timed = best_sentence(hit, q, ctx, pattern=TIME_RE)
             if timed is not None and TIME_RE.search(timed.text):
                 sent, kind = timed, "deadline"
-                line = (best_english(hit, pattern=TIME_EN) if q.english else "") or timed.text
+                line = (best_english(hit, ctx, pattern=TIME_EN) if q.english else "") or timed.text
             else:
                 kind = "deadline"
                 line = _not_stated_line("when", q) + ("" if follow_up else " " + (
-                    (best_english(hit) if q.english else "") or (sent.text if sent else c.text)))
+                    (best_english(hit, ctx) if q.english else "") or (sent.text if sent else c.text)))
     if line is None:
-        line = (best_english(hit) if q.english else "") or (sent.text if sent else c.text)
+        line = (best_english(hit, ctx) if q.english else "") or (sent.text if sent else c.text)
     related = related_hits(c, target, others, ctx)
     cits = (citation(hit, q, ctx, sent),) + tuple(citation(h, q, ctx) for h in related)
     return Answer(q.raw, True, line, cits, lang=lang, kind=kind)
