@@ -63,3 +63,9 @@ def test_an_english_line_is_a_whole_statement_not_a_label_or_the_list_of_agencie
     # a clause with a parenthetical after each of its steps: no piece of one is a statement
     assert not any("Provincial" in u.split(":")[0] or u.startswith("(") or u.endswith(")")
                    for u, _ in english_units(ctx.renderings["42-2.4"], {}))
+
+
+def test_who_pays_in_english_is_the_sentence_naming_the_liable_party(ctx):
+    q = parse("Who pays for cleaning up a contaminated site?")
+    a = provision.answer(q, hit(ctx, "40-2.4.4", q), [], ctx)
+    assert a.kind == "liable" and "lies with the unit or individual that caused the soil pollution" in a.answer
