@@ -69,3 +69,10 @@ def test_who_pays_in_english_is_the_sentence_naming_the_liable_party(ctx):
     q = parse("Who pays for cleaning up a contaminated site?")
     a = provision.answer(q, hit(ctx, "40-2.4.4", q), [], ctx)
     assert a.kind == "liable" and "lies with the unit or individual that caused the soil pollution" in a.answer
+
+
+def test_a_question_for_a_figure_and_its_lead_gets_the_figure_with_the_lead(ctx):
+    q = parse("俺想牵头搞个有机大米基地，省里打算建多少个有机、绿色食品基地？")   # 牵头 here is the asker's
+    assert q.asking("figure") and q.asking("lead")
+    a = provision.answer(q, hit(ctx, "40-2.5.6", q), [], ctx)
+    assert "20个" in a.answer and "27个" in a.answer and "省农委" in a.answer

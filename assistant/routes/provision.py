@@ -199,7 +199,10 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
         elif follow_up:
             line, kind = _not_stated_line("participants", q) + (" " + owners_line(owners, english=q.english)
                                                                 if owners else ""), "who"
-    if line is None and q.asking("lead", "participants"):
+    # a question for a figure and its lead (建多少个…基地，谁牵头) is answered with the target, whose line names
+    # its lead too
+    figure_first = q.asking("figure") and bool(rec.targets)
+    if line is None and q.asking("lead", "participants") and not figure_first:
         if owners:
             line, kind = owners_line(owners, english=q.english), "who"
         elif follow_up:
@@ -235,6 +238,8 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
                 kind = "deadline"
                 line = _not_stated_line("when", q) + ("" if follow_up else " " + (
                     (best_english(hit, ctx) if q.english else "") or (sent.text if sent else c.text)))
+    if line is None and figure_first and q.asking("lead", "participants") and owners:
+        line, kind = owners_line(owners, english=q.english), "who"
     if line is None:
         line = (best_english(hit, ctx) if q.english else "") or (sent.text if sent else c.text)
     related = related_hits(c, target, others, ctx)
