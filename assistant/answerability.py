@@ -152,8 +152,8 @@ class Answerability:
             return Decision(OFF_TOPIC, "no provision matches" if q.english else "没有相关条款")
         top = hits[0]
         text = self.context(top)
-        for check in (self._place, self._quoted, self._named, self._office, self._procedure, self._year, self._rate,
-                      self._indicator_en, self._quantity):
+        for check in (self._place, self._quoted, self._named, self._office, self._procedure, self._day, self._year,
+                      self._rate, self._indicator_en, self._quantity):
             reason = check(q, top, text)
             if reason:
                 return Decision(NOT_STATED, reason)
@@ -222,6 +222,15 @@ class Answerability:
             return ""
         return ("the nearest provision describes no application or registration procedure" if q.english
                 else "最接近的条款没有规定申请、报名或办理的程序")
+
+    def _day(self, q: Question, top: Hit, text: str) -> str:
+        """A day or week named relative to now (明天, this week): documents of fixed dates never speak of it."""
+        if not q.relative_day:
+            return ""
+        issued = sorted({d.issue_date[:4] for d in self.catalog.documents if d.issue_date})
+        if q.english:
+            return f"these documents (issued in {', '.join(issued)}) say nothing about {q.relative_day}"
+        return f"这些文件（{'、'.join(issued)}年印发）没有关于“{q.relative_day}”的内容"
 
     def _year(self, q: Question, top: Hit, text: str) -> str:
         """A year for which the provision states nothing (the documents' own year of issue is no mismatch)."""

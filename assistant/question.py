@@ -10,6 +10,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +54,8 @@ class Lexicon:
     office: dict          # zh / en → compiled: a question asking who holds an office; group "title"
     procedure: dict       # zh / en → compiled: a question asking how or when to apply; "stated_by" → compiled
     many: dict            # zh / en → compiled: a question asking for every item of its kind (哪些, what are the)
+    relative_years: dict  # 今年 / next year → offset from the current year
+    relative_days: dict   # zh / en → compiled: a day or week relative to now (明天, this week)
 
 
 def _alt(words: list[str], *, english: bool) -> re.Pattern:
@@ -82,7 +85,9 @@ def lexicon() -> Lexicon:
                    quantity, tuple(places), office,
                    {"zh": _alt(raw["procedure"]["zh"], english=False), "en": _alt(raw["procedure"]["en"], english=True),
                     "stated_by": re.compile(raw["procedure"]["stated_by"])},
-                   {lang: _alt(raw["many"][lang], english=lang == "en") for lang in ("zh", "en")})
+                   {lang: _alt(raw["many"][lang], english=lang == "en") for lang in ("zh", "en")},
+                   raw["relative_time"]["years"],
+                   {lang: _alt(raw["relative_time"]["days"][lang], english=lang == "en") for lang in ("zh", "en")})
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class Question:
     office: str | None = None    # the office whose holder it asks for (省长, minister)
     procedure: bool = False      # asks how or when to apply, register, get something issued
     many: bool = False           # asks for every item of its kind (哪些时间要求, what are the deadlines)
+    relative_day: str | None = None  # a day or week it names relative to now (明天, this week)
     points_back: bool = False    # written as a follow-up (那…呢, 这条, "and …", "it")
     inherited: tuple[str, ...] = field(default=(), compare=False)  # asks carried over from the previous question
 
@@ -188,7 +194,16 @@ def topic_of(text: str) -> str:
     return re.sub(r"\s+", " ", lexicon().intent_zh.sub(" ", text)).strip() or text
 
 
-def parse(raw: str | None) -> Question:
+def _relative_years(text: str, lang: str, today: date) -> tuple[int, ...]:
+    """The years a question names relative to now (今年 asked in 2026 is 2026)."""
+    low = text.lower()
+    return tuple(today.year + off for word, off in lexicon().relative_years.items()
+                 if (re.search(rf"\b{re.escape(word)}\b", low) if word.isascii() else word in text)
+                 and word.isascii() == (lang == "en"))
+
+
+def parse(raw: str | None, *, today: date | None = None) -> Question:
+    """`today`: the asker's date, for the years it names relative to now (default the machine's)."""
     text = clean_question(raw)
     lang = "en" if is_english(text) else "zh"
     doc = next(((m["a"] or m["b"]) for m in DOC_REF_RE.finditer(text)), None)
@@ -198,8 +213,10 @@ def parse(raw: str | None) -> Question:
     places = _places(text)
     return Question(
         raw=raw or "", text=text, lang=lang, topic=topic_of(text), asks=asks, doc=doc,
-        years=tuple(int(y) for y in YEAR_RE.findall(text)), places=places, quantity=quantity,
+        years=tuple(int(y) for y in YEAR_RE.findall(text)) + _relative_years(text, lang, today or date.today()),
+        places=places, quantity=quantity,
         quoted=tuple(m.group(1) or m.group(2) for m in QUOTED_RE.finditer(text)),
         names=_names(text, lang, places), office=_office(text, lang),
         procedure=bool(lexicon().procedure[lang].search(text)), many=bool(lexicon().many[lang].search(text)),
+        relative_day=(m.group(0) if (m := lexicon().relative_days[lang].search(text)) else None),
         points_back=bool(lexicon().points_back[lang].search(text)))

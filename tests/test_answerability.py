@@ -35,6 +35,8 @@ def decide(judge, catalog, question, clause_id):
     ("What does the Boao Forum for Asia do for Jilin?", "41-preamble", "Boao Forum"),  # a name never used
     ("外地人在长春怎么办理居住证？", "41-3.9.58", "程序"),                              # no procedure described
     ("Where can I register a small business in Jilin?", "40-2.5.5", "procedure"),
+    ("明天长春的空气质量怎么样？", "40-2.4.1", "明天"),                                  # a day relative to now
+    ("Will it rain in Changchun tomorrow?", "40-2.5.5", "tomorrow"),
 ])
 def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     d = decide(judge, catalog, q, cid)

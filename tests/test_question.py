@@ -84,6 +84,15 @@ def test_a_question_on_how_to_apply(q, yes):
     assert parse(q).procedure is yes
 
 
+def test_times_relative_to_now():
+    from datetime import date
+    asked = date(2027, 3, 1)
+    assert parse("今年秸秆综合利用率要达到多少？", today=asked).years == (2027,)
+    assert parse("What is next year's straw target?", today=asked).years == (2028,)
+    assert parse("明天长春天气怎么样？").relative_day == "明天" and parse("What's on this week?").relative_day == "this week"
+    assert parse("秸秆综合利用率的目标是多少？", today=asked).years == () and parse("每年1月底前报告什么？").relative_day is None
+
+
 def test_follow_up_in_the_frame_of_the_last_question():
     q = parse("矿山治理呢？").with_asks(parse("秸秆综合利用率的目标是多少？").asks)
     assert "figure" in q.asks and q.inherited == ("figure",)
