@@ -94,7 +94,8 @@ class Answerer:
         """The clause to answer from and the decision. The best-ranked clause, unless the question asks for
         a figure, a date or who pays, and a clause among the first CHOICES states it for what the question
         names while the best does not (the straw clause for the straw rate, the dated step for "when", the
-        sentence naming the liable party for "who pays")."""
+        sentence naming the liable party for "who pays"), or names a place outside the province that only a
+        close clause names."""
         if not hits:
             return None, self.answerability.decide(q, [])
         best = hits[0]
@@ -109,6 +110,9 @@ class Answerer:
                 [h for h in hits[CHOICES:] if provision.states_what_is_asked(q, h, self.ctx)]
             if stating and stating[0] is not best and not provision.states_what_is_asked(q, best, self.ctx):
                 best = stating[0]
+        if not cited and q.places and not self.answerability.names_the_places(q, best):
+            # a place outside the documents' province: a close clause that names it (与辽宁沿海经济带合作)
+            best = next((h for h in hits[:CHOICES] if self.answerability.names_the_places(q, h)), best)
         # what the chosen clause states decides "not stated"; the top clause decides whether the question is
         # about these documents at all (a lower-ranked clause that states the figure is weaker on every signal)
         decision = self.answerability.decide(q, [best], cited=cited, confidence_of=hits[0])

@@ -162,6 +162,10 @@ class Answerability:
                             else "这些文件中没有与该问题相关的条款")
         return Decision(ANSWERED)
 
+    def names_the_places(self, q: Question, hit: Hit) -> bool:
+        """Does the clause name every place of the question outside its document's jurisdiction?"""
+        return not self._place(q, hit, self.context(hit))
+
     # ---- the mismatches -------------------------------------------------------------------------
     def _place(self, q: Question, top: Hit, text: str) -> str:
         """A place outside the documents' jurisdiction that the provision does not name."""

@@ -80,3 +80,10 @@ def test_a_lower_clause_that_states_the_figure_is_judged_off_topic_by_the_top_on
     top = Hit(catalog.by_id["42-notice"], 9.0, {"use": 0.24, "e5": 0.84})
     assert judge.decide(q, [chosen]).outcome == "off_topic"
     assert judge.decide(q, [chosen], confidence_of=top).found
+
+
+def test_a_clause_naming_the_place_asked_about(judge, catalog):
+    q = parse("Are any new high-speed rail lines towards Liaoning being planned?")
+    assert judge.names_the_places(q, Hit(catalog.by_id["41-3.9.60"], 1.0))        # 与辽宁沿海经济带合作
+    assert not judge.names_the_places(q, Hit(catalog.by_id["41-2.8.45"], 1.0))    # railways, no Liaoning
+    assert judge.names_the_places(parse("What is the straw target?"), Hit(catalog.by_id["41-2.8.45"], 1.0))

@@ -192,6 +192,12 @@ def test_not_stated_gives_the_reason_and_the_nearest_provisions(answerer):
     assert not a.found and "2025" in a.reason
 
 
+def test_a_place_outside_the_province_is_answered_from_the_close_clause_naming_it(answerer):
+    a = answerer.ask("Are any new high-speed rail lines towards Liaoning being planned?")
+    assert a.found and a.citations[0].clause_id == "41-3.9.60"
+    assert not answerer.ask("辽宁省对搞土壤修复的企业有什么扶持政策？").found      # named by no close clause
+
+
 def test_an_agency_with_a_topic_is_not_a_list_of_its_provisions(answerer):
     a = answerer.ask("What does the Provincial Environmental Protection Department have to do about tailings ponds?")
     assert a.found and a.kind != "reverse" and len(a.citations) <= 5
