@@ -255,7 +255,7 @@ class Answerability:
         if q.english or not q.asking("figure"):
             return ""
         stated = [t.indicator for t in self.catalog.records_of(top.clause.clause_id).targets]
-        for part in RATE_CUT.split(q.topic):
+        for part in RATE_CUT.split(lexicon().figure_words_zh.sub(" ", q.topic)):  # 目标值 names no indicator
             for m in RATE_RE.finditer(part):
                 rate = m.group(0)
                 if rate in text or any(len(bigrams(rate) & bigrams(i)) >= 0.8 * len(bigrams(rate)) for i in stated):

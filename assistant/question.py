@@ -10,7 +10,6 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,8 +53,8 @@ class Lexicon:
     office: dict          # zh / en → compiled: a question asking who holds an office; group "title"
     procedure: dict       # zh / en → compiled: a question asking how or when to apply; "stated_by" → compiled
     many: dict            # zh / en → compiled: a question asking for every item of its kind (哪些, what are the)
-    relative_years: dict  # 今年 / next year → offset from the current year
-    relative_days: dict   # zh / en → compiled: a day or week relative to now (明天, this week)
+    relative_days: dict   # zh / en → compiled: a day or week relative to now (明天, next week)
+    figure_words_zh: re.Pattern  # the plain words asking for a figure (目标值, 多少): no indicator's name
 
 
 def _alt(words: list[str], *, english: bool) -> re.Pattern:
@@ -86,8 +85,9 @@ def lexicon() -> Lexicon:
                    {"zh": _alt(raw["procedure"]["zh"], english=False), "en": _alt(raw["procedure"]["en"], english=True),
                     "stated_by": re.compile(raw["procedure"]["stated_by"])},
                    {lang: _alt(raw["many"][lang], english=lang == "en") for lang in ("zh", "en")},
-                   raw["relative_time"]["years"],
-                   {lang: _alt(raw["relative_time"]["days"][lang], english=lang == "en") for lang in ("zh", "en")})
+                   {lang: _alt(raw["relative_time"]["days"][lang], english=lang == "en") for lang in ("zh", "en")},
+                   _alt(sorted((w for w in raw["asks"]["figure"]["zh"] if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)),
+                               key=len, reverse=True), english=False))
 
 
 @dataclass(frozen=True)
@@ -194,16 +194,7 @@ def topic_of(text: str) -> str:
     return re.sub(r"\s+", " ", lexicon().intent_zh.sub(" ", text)).strip() or text
 
 
-def _relative_years(text: str, lang: str, today: date) -> tuple[int, ...]:
-    """The years a question names relative to now (今年 asked in 2026 is 2026)."""
-    low = text.lower()
-    return tuple(today.year + off for word, off in lexicon().relative_years.items()
-                 if (re.search(rf"\b{re.escape(word)}\b", low) if word.isascii() else word in text)
-                 and word.isascii() == (lang == "en"))
-
-
-def parse(raw: str | None, *, today: date | None = None) -> Question:
-    """`today`: the asker's date, for the years it names relative to now (default the machine's)."""
+def parse(raw: str | None) -> Question:
     text = clean_question(raw)
     lang = "en" if is_english(text) else "zh"
     doc = next(((m["a"] or m["b"]) for m in DOC_REF_RE.finditer(text)), None)
@@ -213,8 +204,7 @@ def parse(raw: str | None, *, today: date | None = None) -> Question:
     places = _places(text)
     return Question(
         raw=raw or "", text=text, lang=lang, topic=topic_of(text), asks=asks, doc=doc,
-        years=tuple(int(y) for y in YEAR_RE.findall(text)) + _relative_years(text, lang, today or date.today()),
-        places=places, quantity=quantity,
+        years=tuple(int(y) for y in YEAR_RE.findall(text)), places=places, quantity=quantity,
         quoted=tuple(m.group(1) or m.group(2) for m in QUOTED_RE.finditer(text)),
         names=_names(text, lang, places), office=_office(text, lang),
         procedure=bool(lexicon().procedure[lang].search(text)), many=bool(lexicon().many[lang].search(text)),

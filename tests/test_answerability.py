@@ -58,6 +58,7 @@ def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     ("Which big research facilities at Jilin University does the plan mention?", "41-2.7.41"),  # a name it uses
     ("生态环境损害赔偿权利人是谁？", "42-1.2.d1"),                                      # a party, not an office
     ("企业去哪办理手续？", "41-1.1.1"),                                # it describes 受理 and 办理: not refused
+    ("各市州污水处理厂污泥无害化处置率的目标值和时限是怎么定的？", "40-2.4.3"),   # 目标值 asks, names nothing
 ])
 def test_answerable_is_not_refused(judge, catalog, q, cid):
     assert decide(judge, catalog, q, cid).found

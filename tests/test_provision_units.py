@@ -76,3 +76,11 @@ def test_a_question_for_a_figure_and_its_lead_gets_the_figure_with_the_lead(ctx)
     assert q.asking("figure") and q.asking("lead")
     a = provision.answer(q, hit(ctx, "40-2.5.6", q), [], ctx)
     assert "20个" in a.answer and "27个" in a.answer and "省农委" in a.answer
+
+
+def test_may_the_verb_is_no_month_and_a_few_shared_words_are_no_topic(ctx):
+    """40-2.6.1 ('other construction may not occupy it', a deadline for classifying farmland) says nothing of
+    when pumped-storage plants start construction."""
+    q = parse("When are the two planned pumped-storage hydro plants supposed to start construction?")
+    assert not provision.states_what_is_asked(q, hit(ctx, "40-2.6.1", q), ctx)
+    assert provision.TIME_EN.search("Complete it by May 2018") and not provision.TIME_EN.search("it may not")

@@ -29,9 +29,9 @@ STRUCTURE_EN = re.compile(r"^(?:Measure|Item|Sub-item|Step|Part|Article|Section|
 RESPONSIBLE_EN = re.compile(r"\((?:Lead|Responsible|Participating)\b(?:[^()]|\([^()]*\))*\)", re.I)
 MANY = 4  # deadlines listed at most for a question asking for all of them
 TIME_RE = re.compile(r"\d{4}年|\d{1,2}月|年底|年末|月底|季度|每年|年内|半年|前完成")
-# a time in a clause's English rendering: a year, a month, the end of a period, a recurrence
-TIME_EN = re.compile(r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
-                     r"november|december)\b|\bend[- ]of\b|\bend-\d|\b(?:each|every) (?:year|quarter|month)\b|"
+# a time in a clause's English rendering: a year, a month (May only as a date), the end of a period, a recurrence
+TIME_EN = re.compile(r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|june|july|august|september|october|"
+                     r"november|december)\b|\bmay \d|\b(?:in|by|before|until|from|of) may\b|\bend[- ]of\b|\bend-\d|\b(?:each|every) (?:year|quarter|month)\b|"
                      r"\b(?:annually|quarterly|yearly)\b", re.I)
 
 
@@ -136,11 +136,13 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
         if hit.clause.level == "notice":
             return False  # its date is the date of issue (the document route's), not a deadline
         if q.english and any(s.source == "en-sent" for s in hit.sentences):
-            # a time in the rendering, which is on what the question names (its own words: the glossary's
-            # Chinese terms of an English question are too few to tell, and "by what date" brings 日期 into them)
+            # a time in a sentence of the rendering sharing two words with the question, in a rendering on what
+            # the question names (its own words: the glossary's Chinese terms of an English question are too
+            # few to tell, and "by what date" brings 日期 into them)
             en = [s.text for s in hit.sentences if s.source == "en-sent"]
             words = _en_roots(q.subject)
-            return any(TIME_EN.search(s) for s in en) and len(words & _en_roots(" ".join(en))) >= 0.3 * len(words)
+            return any(TIME_EN.search(s) and len(words & _en_roots(s)) >= min(2, len(words)) for s in en) \
+                and len(words & _en_roots(" ".join(en))) >= 0.3 * len(words)
         return any(s.source == "zh-sent" and TIME_RE.search(s.text) and overlap(qb, s.text) >= 0.3
                    for s in hit.sentences)
     return False
