@@ -55,6 +55,30 @@ def test_bare_citation(catalog, q, bare):
     assert lookup.is_bare(parse(q), found[1]) is bare
 
 
+@pytest.mark.parametrize("q, context_doc, cid", [
+    ("41号文件第52条", None, "41-2.8.52"), ("41号第52条", None, "41-2.8.52"), ("东北振兴措施第52条", None, "41-2.8.52"),
+    ("measure 52 of document 41", None, "41-2.8.52"), ("40号文二(五)5", None, "40-2.5.5"),
+    ("40号文第二部分第（五）项第5目", None, "40-2.5.5"),
+    ("第52条", "41", "41-2.8.52"),                                  # the document of the conversation
+    ("第二部分第（五）项第5目", "40", "40-2.5.5"), ("二(五)5的原文", "40", "40-2.5.5"),
+    ("清洁土壤行动计划二(五)5", "42", "40-2.5.5"),                  # a title named beats the conversation's
+])
+def test_citation_forms_people_type(catalog, q, context_doc, cid):
+    from assistant.routes import Context, lookup
+    from assistant.glossary import load_glossary
+    ctx = Context(catalog, load_glossary(), {}, retriever=None)
+    found = lookup.cited_clause(parse(q), ctx, context_doc=context_doc)
+    assert found is not None and found[0].clause_id == cid and lookup.is_bare(parse(q), found[1])
+
+
+def test_a_part_without_a_document_is_no_citation(catalog):
+    from assistant.routes import Context, lookup
+    from assistant.glossary import load_glossary
+    ctx = Context(catalog, load_glossary(), {}, retriever=None)
+    assert lookup.cited_clause(parse("二(五)5"), ctx) is None                 # which document's? none named
+    assert lookup.cited_clause(parse("秸秆综合利用率的目标是多少？"), ctx, context_doc="40") is None
+
+
 def test_agency_table_accepts_aliases(catalog):
     rows = agency_rows(catalog, "省环境保护厅")
     assert rows and all(r["agency"] == "省环保厅" for r in rows)

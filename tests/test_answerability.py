@@ -27,6 +27,16 @@ def decide(judge, catalog, question, clause_id):
     ("长春新区规划面积有多少平方公里？", "41-3.9.57", "面积"),
     ("“河长制”在这几个文件里由哪个部门牵头？", "40-2.6.3", "河长制"),                     # a name never used
     ("吉林省城市生活垃圾分类覆盖率目标是多少？", "40-2.5.4", "城市生活垃圾分类覆盖率"),     # a rate not stated
+    ("吉林大学的录取分数线是多少？", "41-2.7.41", "录取分数线"),                          # an indicator not stated
+    ("长春市市长叫什么？", "41-2.4.20", "市长"),                                        # an office holder not named
+    ("Who is the governor of Jilin province?", "42-2.4", "governor"),
+    ("What is the bus fare in Jilin City?", "41-3.10.65", "sum of money"),            # no sum of money
+    ("What is the PM2.5 carbon intensity target for 2020?", "40-1.p2", "carbon"),    # a word no provision uses
+    ("What does the Boao Forum for Asia do for Jilin?", "41-preamble", "Boao Forum"),  # a name never used
+    ("外地人在长春怎么办理居住证？", "41-3.9.58", "程序"),                              # no procedure described
+    ("Where can I register a small business in Jilin?", "40-2.5.5", "procedure"),
+    ("明天长春的空气质量怎么样？", "40-2.4.1", "明天"),                                  # a day relative to now
+    ("Will it rain in Changchun tomorrow?", "40-2.5.5", "tomorrow"),
 ])
 def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     d = decide(judge, catalog, q, cid)
@@ -43,6 +53,12 @@ def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     ("Which department handles the Made in China 2025 measure?", "41-2.4.17"),  # 2025 in a name
     ("项目负责和服务推进机制实行几级联动部署？", "41-2.8.55"),            # 三级: a count in words
     ("Are any new high-speed rail lines towards Liaoning being planned?", "41-3.9.60"),
+    ("What is the straw target?", "40-2.5.5"),                                       # an indicator it states
+    ("What harmless-disposal rate must sewage sludge from city wastewater plants reach by end-2020?", "40-2.4.3"),
+    ("Which big research facilities at Jilin University does the plan mention?", "41-2.7.41"),  # a name it uses
+    ("生态环境损害赔偿权利人是谁？", "42-1.2.d1"),                                      # a party, not an office
+    ("企业去哪办理手续？", "41-1.1.1"),                                # it describes 受理 and 办理: not refused
+    ("各市州污水处理厂污泥无害化处置率的目标值和时限是怎么定的？", "40-2.4.3"),   # 目标值 asks, names nothing
 ])
 def test_answerable_is_not_refused(judge, catalog, q, cid):
     assert decide(judge, catalog, q, cid).found
@@ -54,3 +70,21 @@ def test_off_topic_needs_every_signal_weak():
     assert c.off_topic(weak)
     assert not c.off_topic(Hit(None, 5.0, {"use": 0.1, "e5": 0.9}))   # e5 confident: answered
     assert not c.off_topic(Hit(None, 9.0, {"use": 0.1, "e5": 0.8}))   # stands out of the clauses: answered
+
+
+def test_a_lower_clause_that_states_the_figure_is_judged_off_topic_by_the_top_one(catalog):
+    """The clause chosen for stating the deadline may be weak on every signal; whether the question is about
+    these documents at all is read from the top-ranked clause."""
+    judge = Answerability(catalog, renderings=load_renderings(), confidence=Confidence(8.0, 0.3, 0.85))
+    q = parse("42号方案的试点什么时候全面完成？")
+    chosen = Hit(catalog.by_id["42-3.6"], 2.0, {"use": 0.16, "e5": 0.83})
+    top = Hit(catalog.by_id["42-notice"], 9.0, {"use": 0.24, "e5": 0.84})
+    assert judge.decide(q, [chosen]).outcome == "off_topic"
+    assert judge.decide(q, [chosen], confidence_of=top).found
+
+
+def test_a_clause_naming_the_place_asked_about(judge, catalog):
+    q = parse("Are any new high-speed rail lines towards Liaoning being planned?")
+    assert judge.names_the_places(q, Hit(catalog.by_id["41-3.9.60"], 1.0))        # 与辽宁沿海经济带合作
+    assert not judge.names_the_places(q, Hit(catalog.by_id["41-2.8.45"], 1.0))    # railways, no Liaoning
+    assert judge.names_the_places(parse("What is the straw target?"), Hit(catalog.by_id["41-2.8.45"], 1.0))

@@ -55,6 +55,42 @@ def test_years_quantities_and_quotes():
     assert parse("What's the matter with the province's soil?").quoted == ()
 
 
+@pytest.mark.parametrize("q, office", [
+    ("长春市市长叫什么？", "市长"), ("Who is the governor of Jilin province?", "governor"),
+    ("What is the name of the environmental protection minister?", "minister"),
+    ("生态环境损害赔偿权利人是谁？", None),                     # a party, not the holder of an office
+    ("Which office is the leading group's office set up in?", None),
+])
+def test_the_holder_of_an_office(q, office):
+    assert parse(q).office == office
+
+
+def test_proper_names_and_sums_of_money_in_english():
+    assert parse("What does the Boao Forum for Asia do for Jilin?").names == ("Boao Forum",)
+    assert parse("Which big research facilities at Jilin University does the plan mention?").names == ("Jilin University",)
+    assert parse("What is the bus fare in Jilin City?").quantity == "money"
+    assert parse("What is the minimum wage in Jilin?").quantity == "money"
+    assert parse("What pension reforms does the document call for?").quantity is None
+    assert parse("What costs are included in the scope of eco-environmental damage compensation?").quantity is None
+
+
+@pytest.mark.parametrize("q, yes", [
+    ("外地人在长春怎么办理居住证？", True), ("Where can I register a small business in Jilin?", True),
+    ("What documents do I need for a residence permit?", True),
+    ("Which national zone does Changchun apply for in independent innovation?", False),   # a policy, not a procedure
+    ("赔偿磋商谈不拢怎么办？", False), ("我们有个大项目还在跑前期手续，省里能帮着争取国家的钱吗？", False),
+])
+def test_a_question_on_how_to_apply(q, yes):
+    assert parse(q).procedure is yes
+
+
+def test_days_relative_to_now():
+    assert parse("明天长春天气怎么样？").relative_day == "明天" and parse("Will it rain tomorrow?").relative_day == "tomorrow"
+    # 今年 is said for "nowadays": the grain purchase system in force, not a year's figure
+    assert parse("今年玉米卖给谁、国家还收不收？").relative_day is None and parse("今年玉米卖给谁？").years == ()
+    assert parse("每年1月底前报告什么？").relative_day is None
+
+
 def test_follow_up_in_the_frame_of_the_last_question():
     q = parse("矿山治理呢？").with_asks(parse("秸秆综合利用率的目标是多少？").asks)
     assert "figure" in q.asks and q.inherited == ("figure",)

@@ -28,8 +28,11 @@ from .text import bigrams
 PARAMS_PATH = Path(__file__).resolve().parent.parent / "data" / "answerability.json"
 ANSWERED, NOT_STATED, OFF_TOPIC = "answered", "not_stated", "off_topic"
 YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
-# a rate the question names: the run of characters ending in 率, cut at particles, years and punctuation
-RATE_RE = re.compile(r"[\u4e00-\u9fff]{2,16}?率")
+# an indicator the question names: the run of characters ending in 率 (a rate), 线 (a line: 分数线), 价 (a
+# price), 额 (an amount), 值 (a value) or 指数 (an index), cut at particles, years and punctuation
+RATE_RE = re.compile(r"[\u4e00-\u9fff]{1,16}?(?:率|线|价|额|值|指数)")
+# the words of an English question naming what its target or rate is for: "carbon emission reduction target"
+INDICATOR_EN = re.compile(r"((?:[a-z][a-z-]+ ){1,4})(?:targets?|rates?|ratios?|goals?)\b", re.I)
 RATE_CUT = re.compile(r"[的年要是和与及、在为把将对]|\d|\W")
 QUANTITY_EN = {"money": "sum of money", "percent": "share or percentage", "area": "area", "count": "number",
                "any": "figure"}
@@ -110,6 +113,7 @@ class Answerability:
         corpus = "".join(d.text for d in catalog.documents)
         self._corpus_flat = _flat(corpus)
         renderings = renderings or {}
+        self._renderings = renderings
         unrendered = [c for c in catalog.clauses if c.clause_id not in renderings]
         # a quoted English name can only be looked up when every clause has a rendering to look in
         self._english_flat = _flat(" ".join(renderings.values())) if renderings and not unrendered else ""
@@ -141,19 +145,26 @@ class Answerability:
             parts.append(c.text)
         return "\n".join(parts)
 
-    def decide(self, q: Question, hits: list[Hit], *, cited: bool = False) -> Decision:
+    def decide(self, q: Question, hits: list[Hit], *, cited: bool = False, confidence_of: Hit | None = None) -> Decision:
+        """The outcome for `q` answered from `hits[0]`; whether the question is off-topic is read from
+        `confidence_of` (the top-ranked clause, when the answer comes from another) or else `hits[0]`."""
         if not hits:
             return Decision(OFF_TOPIC, "no provision matches" if q.english else "没有相关条款")
         top = hits[0]
         text = self.context(top)
-        for check in (self._place, self._quoted, self._year, self._rate, self._quantity):
+        for check in (self._place, self._quoted, self._named, self._office, self._procedure, self._day, self._year,
+                      self._rate, self._indicator_en, self._quantity):
             reason = check(q, top, text)
             if reason:
                 return Decision(NOT_STATED, reason)
-        if not cited and self.confidence.off_topic(top, grounding=self.grounding(q)):
+        if not cited and self.confidence.off_topic(confidence_of or top, grounding=self.grounding(q)):
             return Decision(OFF_TOPIC, "no provision of these documents is about this question" if q.english
                             else "这些文件中没有与该问题相关的条款")
         return Decision(ANSWERED)
+
+    def names_the_places(self, q: Question, hit: Hit) -> bool:
+        """Does the clause name every place of the question outside its document's jurisdiction?"""
+        return not self._place(q, hit, self.context(hit))
 
     # ---- the mismatches -------------------------------------------------------------------------
     def _place(self, q: Question, top: Hit, text: str) -> str:
@@ -185,6 +196,46 @@ class Answerability:
                 return (f"these documents never mention “{term}”" if q.english else f"这些文件中没有出现“{term}”")
         return ""
 
+    def _named(self, q: Question, top: Hit, text: str) -> str:
+        """A proper name of an English question (China-Northeast Asia Expo) with a word that the documents'
+        English never uses: an organisation, event or programme these documents do not mention."""
+        if not self._english_stems:
+            return ""
+        for name in q.names:
+            missing = [w for w in re.findall(r"[a-z]+", name.lower()) if _stem(w) not in self._english_stems]
+            if missing:
+                return f"these documents never mention “{name}”"
+        return ""
+
+    def _office(self, q: Question, top: Hit, text: str) -> str:
+        """A question for the holder of an office (省长, minister) that the provision does not name (its
+        Chinese text, or for an English question its rendering; a clause without one is let through)."""
+        if not q.office:
+            return ""
+        if not q.english:
+            return "" if q.office in text else f"最接近的条款没有写明{q.office}是谁"
+        english = self._renderings.get(top.clause.clause_id)
+        if english is None or re.search(rf"\b{re.escape(q.office)}", english, re.I):
+            return ""
+        return f"the nearest provision names no {q.office}"
+
+    def _procedure(self, q: Question, top: Hit, text: str) -> str:
+        """A question on how or when to apply or register, when the provision describes no applying,
+        registering or issuing (read in its Chinese text, for both languages)."""
+        if not q.procedure or lexicon().procedure["stated_by"].search(top.clause.text):
+            return ""
+        return ("the nearest provision describes no application or registration procedure" if q.english
+                else "最接近的条款没有规定申请、报名或办理的程序")
+
+    def _day(self, q: Question, top: Hit, text: str) -> str:
+        """A day or week named relative to now (明天, this week): documents of fixed dates never speak of it."""
+        if not q.relative_day:
+            return ""
+        issued = sorted({d.issue_date[:4] for d in self.catalog.documents if d.issue_date})
+        if q.english:
+            return f"these documents (issued in {', '.join(issued)}) say nothing about {q.relative_day}"
+        return f"这些文件（{'、'.join(issued)}年印发）没有关于“{q.relative_day}”的内容"
+
     def _year(self, q: Question, top: Hit, text: str) -> str:
         """A year for which the provision states nothing (the documents' own year of issue is no mismatch)."""
         stated = sorted({int(y) for y in YEAR_IN_TEXT.findall(text)})
@@ -204,12 +255,24 @@ class Answerability:
         if q.english or not q.asking("figure"):
             return ""
         stated = [t.indicator for t in self.catalog.records_of(top.clause.clause_id).targets]
-        for part in RATE_CUT.split(q.topic):
+        for part in RATE_CUT.split(lexicon().figure_words_zh.sub(" ", q.topic)):  # 目标值 names no indicator
             for m in RATE_RE.finditer(part):
                 rate = m.group(0)
                 if rate in text or any(len(bigrams(rate) & bigrams(i)) >= 0.8 * len(bigrams(rate)) for i in stated):
                     continue
                 return f"最接近的条款没有规定{rate}"
+        return ""
+
+    def _indicator_en(self, q: Question, top: Hit, text: str) -> str:
+        """The indicator an English question asks the target or rate of, when one of its words is a word the
+        documents' English never uses (carbon emission reduction target): no provision sets it."""
+        if not q.english or not q.asking("figure") or not self._english_stems:
+            return ""
+        for m in INDICATOR_EN.finditer(q.text):
+            words = [w for w in re.findall(r"[a-z]+", m.group(1).lower()) if w not in STOPWORDS and len(w) >= 3]
+            missing = [w for w in words if _stem(w) not in self._english_stems]
+            if missing:
+                return f"these documents set no target or rate for {' '.join(words)}"
         return ""
 
     def _quantity(self, q: Question, top: Hit, text: str) -> str:

@@ -95,7 +95,8 @@ class Answerer:
         """The clause to answer from and the decision. The best-ranked clause, unless the question asks for
         a figure, a date or who pays, and a clause among the first CHOICES states it for what the question
         names while the best does not (the straw clause for the straw rate, the dated step for "when", the
-        sentence naming the liable party for "who pays")."""
+        sentence naming the liable party for "who pays"), or names a place outside the province that only a
+        close clause names."""
         if not hits:
             return None, self.answerability.decide(q, [])
         best = hits[0]
@@ -104,17 +105,19 @@ class Answerer:
             # its items by a figure of the kind asked (an article's figure is often in its item or its next 款)
             items = [Hit(c, best.score, best.signals, provision.sentences_of(c, q, self.ctx))
                      for c in self.catalog.children(best.clause.clause_id)]
+            # then the rest of the ranked clauses, for a question whose best clauses state nothing of the kind
             stating = [h for h in hits[:CHOICES] + items if provision.states_what_is_asked(q, h, self.ctx)] or \
-                [h for h in [best] + items if provision.states_what_is_asked(q, h, self.ctx, loosely=True)]
+                [h for h in [best] + items if provision.states_what_is_asked(q, h, self.ctx, loosely=True)] or \
+                [h for h in hits[CHOICES:] if provision.states_what_is_asked(q, h, self.ctx)]
             if stating and stating[0] is not best and not provision.states_what_is_asked(q, best, self.ctx):
                 best = stating[0]
-        decision = self.answerability.decide(q, [best], cited=cited)
-        if decision.found and best is not hits[0]:
-            # the top clause still decides whether the question is about these documents at all
-            top = self.answerability.decide(q, hits[:1], cited=cited)
-            if top.outcome == "off_topic":
-                return hits[0], top
-        return best, decision
+        if not cited and q.places and not self.answerability.names_the_places(q, best):
+            # a place outside the documents' province: a close clause that names it (与辽宁沿海经济带合作)
+            best = next((h for h in hits[:CHOICES] if self.answerability.names_the_places(q, h)), best)
+        # what the chosen clause states decides "not stated"; the top clause decides whether the question is
+        # about these documents at all (a lower-ranked clause that states the figure is weaker on every signal)
+        decision = self.answerability.decide(q, [best], cited=cited, confidence_of=hits[0])
+        return (hits[0] if decision.outcome == "off_topic" else best), decision
 
     def refusal(self, q: Question, decision: Decision, hits: list[Hit]) -> Answer:
         """Not stated: the reason and the nearest provisions, labelled as such. Off-topic: the reason only."""

@@ -19,6 +19,9 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 YEAR_RE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 # quoted names: “河长制”, 《…》, 'China-Northeast Asia Expo' (an apostrophe inside a word is no quote)
 QUOTED_RE = re.compile(r"[“「『《]([^”」』》]{2,40})[”」』》]|(?<![A-Za-z])['‘\"]([^'’\"]{2,40})['’\"](?![A-Za-z])")
+# a proper name in an English question: two or more capitalised words (China-Northeast Asia Expo, Changbai
+# Mountain), not the question's first word
+NAME_EN_RE = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’]*(?:[- ][A-Z][\w'’]*)+")
 DOC_REF_RE = re.compile(r"(?:〔\d{4}〕)?(?P<a>\d{1,4})\s*号|\b(?:no\.?|number|document|doc\.?)\s*(?P<b>\d{1,4})\b",
                         re.I)
 DOCFACTS = ("title", "number", "date", "issuer", "addressees", "implements")
@@ -47,6 +50,11 @@ class Lexicon:
     points_back: dict     # zh / en → compiled
     quantity: dict        # class → {"zh", "en", "stated_by"} compiled
     places: tuple         # (pattern text, Place-ish tuple (zh, region)), longest first
+    office: dict          # zh / en → compiled: a question asking who holds an office; group "title"
+    procedure: dict       # zh / en → compiled: a question asking how or when to apply; "stated_by" → compiled
+    many: dict            # zh / en → compiled: a question asking for every item of its kind (哪些, what are the)
+    relative_days: dict   # zh / en → compiled: a day or week relative to now (明天, next week)
+    figure_words_zh: re.Pattern  # the plain words asking for a figure (目标值, 多少): no indicator's name
 
 
 def _alt(words: list[str], *, english: bool) -> re.Pattern:
@@ -68,9 +76,18 @@ def lexicon() -> Lexicon:
         places.append((zh, zh, region))
         places += [(v.strip(), zh, region) for v in en.split("|") if v.strip()]
     places.sort(key=lambda p: -len(p[0]))
+    titles = raw["office"]["titles"]
+    office = {lang: re.compile(raw["office"]["asks"][lang].replace("TITLE", "(?P<title>" + "|".join(titles[lang]) + ")"),
+                               re.I) for lang in ("zh", "en")}
     return Lexicon(asks, _alt(raw["intent_zh"], english=False),
                    {lang: re.compile("|".join(raw["points_back"][lang]), re.I) for lang in ("zh", "en")},
-                   quantity, tuple(places))
+                   quantity, tuple(places), office,
+                   {"zh": _alt(raw["procedure"]["zh"], english=False), "en": _alt(raw["procedure"]["en"], english=True),
+                    "stated_by": re.compile(raw["procedure"]["stated_by"])},
+                   {lang: _alt(raw["many"][lang], english=lang == "en") for lang in ("zh", "en")},
+                   {lang: _alt(raw["relative_time"]["days"][lang], english=lang == "en") for lang in ("zh", "en")},
+                   _alt(sorted((w for w in raw["asks"]["figure"]["zh"] if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)),
+                               key=len, reverse=True), english=False))
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,11 @@ class Question:
     places: tuple[Place, ...] = ()
     quantity: str | None = None  # the kind of figure it asks for: money, percent, area, count, any
     quoted: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()  # proper names of an English question (China-Northeast Asia Expo)
+    office: str | None = None    # the office whose holder it asks for (省长, minister)
+    procedure: bool = False      # asks how or when to apply, register, get something issued
+    many: bool = False           # asks for every item of its kind (哪些时间要求, what are the deadlines)
+    relative_day: str | None = None  # a day or week it names relative to now (明天, this week)
     points_back: bool = False    # written as a follow-up (那…呢, 这条, "and …", "it")
     inherited: tuple[str, ...] = field(default=(), compare=False)  # asks carried over from the previous question
 
@@ -145,6 +167,26 @@ def _quantity(text: str, lang: str) -> str | None:
     return None
 
 
+def _names(text: str, lang: str, places: tuple[Place, ...]) -> tuple[str, ...]:
+    """The proper names of an English question, without those that are only a place (the place check's):
+    "Inner Mongolia's" is left to it, "Jilin University" is a name."""
+    if lang != "en":
+        return ()
+    out = []
+    for m in NAME_EN_RE.finditer(text):
+        rest = m.group(0)
+        for p in places:
+            rest = re.sub(re.escape(p.written), " ", rest, flags=re.I)
+        if re.search(r"[A-Z]", rest):
+            out.append(m.group(0))
+    return tuple(out)
+
+
+def _office(text: str, lang: str) -> str | None:
+    m = lexicon().office[lang].search(text)
+    return m.group("title") if m else None
+
+
 def topic_of(text: str) -> str:
     """What a Chinese question is about, without the words asking for the kind of answer; English as is."""
     if is_english(text):
@@ -159,8 +201,12 @@ def parse(raw: str | None) -> Question:
     quantity, asks = _quantity(text, lang), _asks(text, lang)
     if quantity:  # a question for a kind of figure (多大面积, how many hectares) asks for a figure
         asks = asks | {"figure"}
+    places = _places(text)
     return Question(
         raw=raw or "", text=text, lang=lang, topic=topic_of(text), asks=asks, doc=doc,
-        years=tuple(int(y) for y in YEAR_RE.findall(text)), places=_places(text), quantity=quantity,
+        years=tuple(int(y) for y in YEAR_RE.findall(text)), places=places, quantity=quantity,
         quoted=tuple(m.group(1) or m.group(2) for m in QUOTED_RE.finditer(text)),
+        names=_names(text, lang, places), office=_office(text, lang),
+        procedure=bool(lexicon().procedure[lang].search(text)), many=bool(lexicon().many[lang].search(text)),
+        relative_day=(m.group(0) if (m := lexicon().relative_days[lang].search(text)) else None),
         points_back=bool(lexicon().points_back[lang].search(text)))

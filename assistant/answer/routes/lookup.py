@@ -1,5 +1,5 @@
 """A provision asked for by its citation: 41号文第17条, 41号文件第52条, 东北振兴措施第52条, 第52条 (with a document
-in context), measure 52 of document 41, 40号文二(五)5. Only the citation (and words asking for its text)
+in context), measure 52 of document 41, 40号文二(五)5, 第二部分第(五)项第5目 (with a document in context). Only the citation (and words asking for its text)
 makes a lookup; a question that also asks something ("41号第17条由谁负责？") is answered from that clause."""
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from . import Context, provision
 CITE_IN_TEXT = re.compile(r"(?:[\u4e00-\u9fff]{1,8}〔\d{4}〕)?\d{1,4}号(?:文件|文)?\s*的?(?:前言|序言|结语|印发通知)?"
                           r"(?:第?[一二三四五六七八九十]+(?:部分|、)?)?"
                           r"(?:第?\([一二三四五六七八九十]+\)项?)?(?:第?\d{1,3}条?)?(?:第?\(\d{1,3}\)目?)?")
+# a citation within a document, without the document's number: 第二部分第(五)项第5目, 二(五)5
+LOCAL_CITE = re.compile(r"第[一二三四五六七八九十]+部分(?:第?\([一二三四五六七八九十]+\)项?)?(?:第?\d{1,3}目?)?|"
+                        r"[一二三四五六七八九十]+(?:部分)?第?\([一二三四五六七八九十]+\)项?(?:第?\d{1,3}目?)?")
 MEASURE_ZH = re.compile(r"第\s*(?P<n>\d{1,3})\s*条")
 MEASURE_EN = re.compile(r"\b(?:measure|article|item)\s+(?:no\.?\s*)?(?P<n>\d{1,3})\b", re.I)
 # what may stand beside a bare citation: the words asking for its text
@@ -29,14 +32,21 @@ def _document_named(q: Question, ctx: Context, before: str) -> str | None:
     that numbers its measures straight through."""
     if q.doc:
         return q.doc
-    words = bigrams(before)
-    if len(words) >= 2:
-        scored = [(overlap(words, d.title + d.notice_title), d.key) for d in ctx.catalog.documents]
-        score, key = max(scored)
-        if score >= 0.5:
-            return key
+    key = _document_titled(ctx, before)
+    if key:
+        return key
     measured = {c.doc_key for c in ctx.catalog.clauses if c.level == "measure"}
     return measured.pop() if len(measured) == 1 else None
+
+
+def _document_titled(ctx: Context, before: str) -> str | None:
+    """The document whose title the words before a citation name (东北振兴措施), if any."""
+    words = bigrams(before)
+    if len(words) >= 2:
+        score, key = max((overlap(words, d.title + d.notice_title), d.key) for d in ctx.catalog.documents)
+        if score >= 0.5:
+            return key
+    return None
 
 
 def cited_clause(q: Question, ctx: Context, *, context_doc: str | None = None) -> tuple[Clause, str] | None:
@@ -48,6 +58,14 @@ def cited_clause(q: Question, ctx: Context, *, context_doc: str | None = None) -
             return find_clause(clauses, cand), cand
         except UnknownClause:
             continue
+    local = None if q.english else LOCAL_CITE.search(text)
+    if local:
+        doc = q.doc or _document_titled(ctx, text[:local.start()]) or context_doc
+        if doc:
+            try:
+                return find_clause(clauses, CITE_IN_TEXT.match(f"{doc}号{local.group(0)}").group(0)), text[:local.end()]
+            except UnknownClause:
+                pass
     m = MEASURE_EN.search(text) if q.english else MEASURE_ZH.search(text)
     if m:
         doc = _document_named(q, ctx, text[:m.start()]) or context_doc

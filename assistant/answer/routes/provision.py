@@ -13,6 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 from ...ingest.clauses import Clause
+from ...search.dictionary import QUESTION_STOP, content_stems
 from ..phrasing import owners_line, target_line, units_en, units_zh
 from ..question import DATA, Question, lexicon
 from ...ingest.records import Target, owners_at
@@ -21,7 +22,17 @@ from ...search.retrieval import Hit, Sentence
 from ..text import bigrams, overlap
 from . import Context
 
+# a rendering's structural label, which the citation states: "Measure 52: ", "Item (2): ", "Sub-item 5: "
+STRUCTURE_EN = re.compile(r"^(?:Measure|Item|Sub-item|Step|Part|Article|Section|Paragraph)\s+\(?\w{1,4}\)?:\s*")
+# a rendering's responsibility parenthetical, "(Lead: …; participating: …)", "(Responsible: …)"; who leads is
+# answered from the records, and the parenthetical is no answer to anything else
+RESPONSIBLE_EN = re.compile(r"\((?:Lead|Responsible|Participating)\b(?:[^()]|\([^()]*\))*\)", re.I)
+MANY = 4  # deadlines listed at most for a question asking for all of them
 TIME_RE = re.compile(r"\d{4}年|\d{1,2}月|年底|年末|月底|季度|每年|年内|半年|前完成")
+# a time in a clause's English rendering: a year, a month (May only as a date), the end of a period, a recurrence
+TIME_EN = re.compile(r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|june|july|august|september|october|"
+                     r"november|december)\b|\bmay \d|\b(?:in|by|before|until|from|of) may\b|\bend[- ]of\b|\bend-\d|\b(?:each|every) (?:year|quarter|month)\b|"
+                     r"\b(?:annually|quarterly|yearly)\b", re.I)
 
 
 @lru_cache(maxsize=2)
@@ -59,14 +70,32 @@ def best_sentence(hit: Hit, q: Question, ctx: Context, *, pattern: re.Pattern | 
     return max(zh, key=lambda s: s.score + 0.6 * overlap(qb, s.text))
 
 
-def best_english(hit: Hit, *, pattern: re.Pattern | None = None) -> str:
+def best_english(hit: Hit, ctx: Context, *, pattern: re.Pattern | None = None) -> str:
     """The rendering sentence most similar to the question, among those matching `pattern` when one does
-    ("" when the clause has no rendering)."""
-    en = [s for s in hit.sentences if s.source == "en-sent"]
+    ("" when the clause has no rendering). A label ("Measure 52:", "the Broadband Jilin strategy:") is read
+    with the sentence it introduces; the responsibility parenthetical is left out."""
+    scores = {s.text: s.score for s in hit.sentences if s.source == "en-sent"}
+    units = english_units(ctx.renderings.get(hit.clause.clause_id) or "", scores)
     if pattern is not None:
-        en = [s for s in en if pattern.search(s.text)] or en
-    text = max(en, key=lambda s: s.score).text if en else ""
+        units = [u for u in units if pattern.search(u[0])] or units
+    text = STRUCTURE_EN.sub("", max(units, key=lambda u: u[1])[0]) if units else ""
     return text[:1].upper() + text[1:]
+
+
+def english_units(rendering: str, scores: dict[str, float]) -> list[tuple[str, float]]:
+    """(text, score) of a rendering's sentences in order, without its responsibility parentheticals and with a
+    label joined to what it introduces; a unit's score is the best similarity to the question of the scored
+    sentences (the index's) it holds (0 when it holds none)."""
+    from ...search.passages import en_sentences
+    units, pending = [], []
+    for sent in en_sentences(RESPONSIBLE_EN.sub(" ", rendering)):
+        pending.append(sent)
+        if not sent.endswith(":"):
+            units.append(" ".join(pending))
+            pending = []
+    if pending:
+        units.append(" ".join(pending))
+    return [(u, max((v for t, v in scores.items() if t in u), default=0.0)) for u in units]
 
 
 def best_target(targets, q: Question, ctx: Context, *, want_deadline: bool) -> Target | None:
@@ -104,9 +133,24 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
                and overlap(qb, s.text) >= 0.3 for s in hit.sentences):
             return True
     if q.asking("when") and not q.asking("figure"):
+        if hit.clause.level == "notice":
+            return False  # its date is the date of issue (the document route's), not a deadline
+        if q.english and any(s.source == "en-sent" for s in hit.sentences):
+            # a time in a sentence of the rendering sharing two words with the question, in a rendering on what
+            # the question names (its own words: the glossary's Chinese terms of an English question are too
+            # few to tell, and "by what date" brings 日期 into them)
+            en = [s.text for s in hit.sentences if s.source == "en-sent"]
+            words = _en_roots(q.subject)
+            return any(TIME_EN.search(s) and len(words & _en_roots(s)) >= min(2, len(words)) for s in en) \
+                and len(words & _en_roots(" ".join(en))) >= 0.3 * len(words)
         return any(s.source == "zh-sent" and TIME_RE.search(s.text) and overlap(qb, s.text) >= 0.3
                    for s in hit.sentences)
     return False
+
+
+def _en_roots(text: str) -> set[str]:
+    """The first five letters of an English text's content words: 'province' and 'provincial' meet."""
+    return {w[:5] for w in content_stems(text, stop=QUESTION_STOP) if len(w) >= 3}
 
 
 def citation(hit: Hit, q: Question, ctx: Context, sent: Sentence | None = None) -> Citation:
@@ -146,7 +190,7 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
         named = [s for s in hit.sentences if s.source == "zh-sent" and states[which].search(s.text)]
         if named:
             sent = best_sentence(hit, q, ctx, pattern=states[which])
-            line = (best_english(hit, pattern=_states("en")[which]) if q.english else "") or sent.text
+            line = (best_english(hit, ctx, pattern=_states("en")[which]) if q.english else "") or sent.text
             kind = "liable"
         elif follow_up:
             line, kind = _not_stated_line("liable", q), "liable"
@@ -157,7 +201,10 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
         elif follow_up:
             line, kind = _not_stated_line("participants", q) + (" " + owners_line(owners, english=q.english)
                                                                 if owners else ""), "who"
-    if line is None and q.asking("lead", "participants"):
+    # a question for a figure and its lead (建多少个…基地，谁牵头) is answered with the target, whose line names
+    # its lead too
+    figure_first = q.asking("figure") and bool(rec.targets)
+    if line is None and q.asking("lead", "participants") and not figure_first:
         if owners:
             line, kind = owners_line(owners, english=q.english), "who"
         elif follow_up:
@@ -171,19 +218,32 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
         if t is not None:  # a target's date answers "by when" too
             target = t
             sent = Sentence("zh-sent", t.sentence, (t.start - c.start, t.end - c.start), 1.0)
-            line = target_line(t, owners_at(rec, t.start), english=q.english, rendering=best_english(hit))
+            # a question naming several years (2020年和2030年分别…) is answered for each year the clause states
+            ts = [t]
+            if len(set(q.years)) > 1:
+                ts = sorted([t] + [u for u in rec.targets if u != t and u.indicator == t.indicator
+                                   and u.kind == t.kind and u.year in q.years], key=lambda u: u.year or 0)
+            elif want_deadline and q.many and not in_focus:
+                # "有哪些时间要求": every deadline of the clause, in the clause's order
+                ts = [u for u in rec.targets if u.kind == "deadline"][:MANY] or [t]
+            lines = [target_line(u, owners_at(rec, u.start) if u is ts[-1] else None, english=q.english,
+                                 rendering=best_english(hit, ctx, pattern=re.compile(rf"\b{u.year}\b") if u.year else None))
+                     for u in ts]
+            line = ("; " if q.english else "；").join([x.rstrip("。;；. ") for x in lines[:-1]] + lines[-1:])
             kind = "target" if t.kind == "target" else "deadline"
         elif want_deadline:
             timed = best_sentence(hit, q, ctx, pattern=TIME_RE)
             if timed is not None and TIME_RE.search(timed.text):
                 sent, kind = timed, "deadline"
-                line = (best_english(hit) if q.english else "") or timed.text
+                line = (best_english(hit, ctx, pattern=TIME_EN) if q.english else "") or timed.text
             else:
                 kind = "deadline"
                 line = _not_stated_line("when", q) + ("" if follow_up else " " + (
-                    (best_english(hit) if q.english else "") or (sent.text if sent else c.text)))
+                    (best_english(hit, ctx) if q.english else "") or (sent.text if sent else c.text)))
+    if line is None and figure_first and q.asking("lead", "participants") and owners:
+        line, kind = owners_line(owners, english=q.english), "who"
     if line is None:
-        line = (best_english(hit) if q.english else "") or (sent.text if sent else c.text)
+        line = (best_english(hit, ctx) if q.english else "") or (sent.text if sent else c.text)
     related = related_hits(c, target, others, ctx)
     cits = (citation(hit, q, ctx, sent),) + tuple(citation(h, q, ctx) for h in related)
     return Answer(q.raw, True, line, cits, lang=lang, kind=kind)
