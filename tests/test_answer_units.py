@@ -64,16 +64,16 @@ def test_bare_citation(catalog, q, bare):
     ("清洁土壤行动计划二(五)5", "42", "40-2.5.5"),                  # a title named beats the conversation's
 ])
 def test_citation_forms_people_type(catalog, q, context_doc, cid):
-    from assistant.routes import Context, lookup
-    from assistant.glossary import load_glossary
+    from assistant.answer.routes import Context, lookup
+    from assistant.ingest.glossary import load_glossary
     ctx = Context(catalog, load_glossary(), {}, retriever=None)
     found = lookup.cited_clause(parse(q), ctx, context_doc=context_doc)
     assert found is not None and found[0].clause_id == cid and lookup.is_bare(parse(q), found[1])
 
 
 def test_a_part_without_a_document_is_no_citation(catalog):
-    from assistant.routes import Context, lookup
-    from assistant.glossary import load_glossary
+    from assistant.answer.routes import Context, lookup
+    from assistant.ingest.glossary import load_glossary
     ctx = Context(catalog, load_glossary(), {}, retriever=None)
     assert lookup.cited_clause(parse("二(五)5"), ctx) is None                 # which document's? none named
     assert lookup.cited_clause(parse("秸秆综合利用率的目标是多少？"), ctx, context_doc="40") is None

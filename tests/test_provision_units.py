@@ -1,10 +1,10 @@
 """The direct line's choice of clause and sentence, with no model: sentences scored by shared words."""
 import pytest
 
-from assistant.glossary import load_glossary, load_renderings
-from assistant.question import parse
-from assistant.retrieval import Hit
-from assistant.routes import Context, provision
+from assistant.ingest.glossary import load_glossary, load_renderings
+from assistant.answer.question import parse
+from assistant.search.retrieval import Hit
+from assistant.answer.routes import Context, provision
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_an_english_deadline_line_is_the_rendering_of_its_year(ctx):
 
 
 def test_an_english_line_is_a_whole_statement_not_a_label_or_the_list_of_agencies(ctx):
-    from assistant.routes.provision import english_units
+    from assistant.answer.routes.provision import english_units
     units = [u for u, _ in english_units(ctx.renderings["41-2.8.52"], {})]
     assert units == ["Measure 52: the Broadband Jilin strategy: all-fibre network cities and wireless broadband."]
     q = parse("measure 52 of document 41")
