@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..ingest.glossary import CJK_RE, is_english
+from ..search.query import alternatives, intent_zh, topic_of
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 YEAR_RE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
@@ -57,16 +58,11 @@ class Lexicon:
     figure_words_zh: re.Pattern  # the plain words asking for a figure (目标值, 多少): no indicator's name
 
 
-def _alt(words: list[str], *, english: bool) -> re.Pattern:
-    body = "|".join(f"(?:{w})" for w in words)
-    return re.compile(rf"\b(?:{body})\b" if english else body, re.I)
-
-
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     raw = json.loads((DATA / "question_words.json").read_text(encoding="utf-8"))
-    asks = {k: {"zh": _alt(v["zh"], english=False), "en": _alt(v["en"], english=True)} for k, v in raw["asks"].items()}
-    quantity = {k: {"zh": _alt(v["zh"], english=False), "en": _alt(v["en"], english=True),
+    asks = {k: {"zh": alternatives(v["zh"], english=False), "en": alternatives(v["en"], english=True)} for k, v in raw["asks"].items()}
+    quantity = {k: {"zh": alternatives(v["zh"], english=False), "en": alternatives(v["en"], english=True),
                     "stated_by": re.compile(v["stated_by"])} for k, v in raw["quantity"].items()}
     places = []
     for line in (DATA / "places.tsv").read_text(encoding="utf-8").splitlines():
@@ -79,14 +75,14 @@ def lexicon() -> Lexicon:
     titles = raw["office"]["titles"]
     office = {lang: re.compile(raw["office"]["asks"][lang].replace("TITLE", "(?P<title>" + "|".join(titles[lang]) + ")"),
                                re.I) for lang in ("zh", "en")}
-    return Lexicon(asks, _alt(raw["intent_zh"], english=False),
+    return Lexicon(asks, intent_zh(),
                    {lang: re.compile("|".join(raw["points_back"][lang]), re.I) for lang in ("zh", "en")},
                    quantity, tuple(places), office,
-                   {"zh": _alt(raw["procedure"]["zh"], english=False), "en": _alt(raw["procedure"]["en"], english=True),
+                   {"zh": alternatives(raw["procedure"]["zh"], english=False), "en": alternatives(raw["procedure"]["en"], english=True),
                     "stated_by": re.compile(raw["procedure"]["stated_by"])},
-                   {lang: _alt(raw["many"][lang], english=lang == "en") for lang in ("zh", "en")},
-                   {lang: _alt(raw["relative_time"]["days"][lang], english=lang == "en") for lang in ("zh", "en")},
-                   _alt(sorted((w for w in raw["asks"]["figure"]["zh"] if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)),
+                   {lang: alternatives(raw["many"][lang], english=lang == "en") for lang in ("zh", "en")},
+                   {lang: alternatives(raw["relative_time"]["days"][lang], english=lang == "en") for lang in ("zh", "en")},
+                   alternatives(sorted((w for w in raw["asks"]["figure"]["zh"] if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)),
                                key=len, reverse=True), english=False))
 
 
@@ -185,13 +181,6 @@ def _names(text: str, lang: str, places: tuple[Place, ...]) -> tuple[str, ...]:
 def _office(text: str, lang: str) -> str | None:
     m = lexicon().office[lang].search(text)
     return m.group("title") if m else None
-
-
-def topic_of(text: str) -> str:
-    """What a Chinese question is about, without the words asking for the kind of answer; English as is."""
-    if is_english(text):
-        return text
-    return re.sub(r"\s+", " ", lexicon().intent_zh.sub(" ", text)).strip() or text
 
 
 def parse(raw: str | None) -> Question:

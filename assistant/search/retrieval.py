@@ -29,7 +29,7 @@ from ..ingest.glossary import is_english, load_glossary
 from .index import LoadedIndex
 from ..errors import DataError
 from .models import Encoder
-from ..answer.question import topic_of
+from .query import topic_of
 from ..runtime import encode_pool
 
 RRF_K = 60
