@@ -92,6 +92,8 @@ def test_agency_names_composed_from_parts(zh, en):
 
 def test_an_agency_with_an_unknown_part_stays_in_chinese():
     assert compose("县龘龘局") is None
+    # the glossary's 省法院 is "Jilin Provincial Higher People's Court": a county's court is not Jilin's higher one
+    assert compose("县法院") == "County Court of Law"
     assert unit_en(Unit("县龘龘局", False, False)) == "县龘龘局"
 
 

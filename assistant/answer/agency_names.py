@@ -46,6 +46,12 @@ def _slot_english(slot: str, places: dict) -> str | None:
     return places.get(slot)
 
 
+def _names_a_place(template: str, places: dict) -> bool:
+    """Whether a name's English, its slot taken out, still names a place: then it is that place's body, and
+    another level or place put in the slot would be wrong."""
+    return any(re.search(rf"\b{re.escape(en)}\b", template) for en in set(places.values()))
+
+
 @lru_cache(maxsize=1)
 def parts() -> Parts:
     """The places, slot templates and fields found in the glossary's agencies (read once)."""
@@ -62,7 +68,10 @@ def parts() -> Parts:
             before, after = zh[:i], zh[i + len(slot):]
             if not after:
                 continue
-            templates.setdefault((before, after), en.replace(slot_en, "{}", 1))
+            template = en.replace(slot_en, "{}", 1)
+            if _names_a_place(template, places):
+                break  # 省法院 → "Jilin {} Higher People's Court" belongs to Jilin's court: no template for 县法院
+            templates.setdefault((before, after), template)
             if before:
                 break
             rest = en.replace(slot_en, "", 1).strip()
