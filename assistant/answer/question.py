@@ -6,7 +6,6 @@ asked live in data/question_words.json; the places in data/places.tsv.
 """
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -14,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..ingest.glossary import CJK_RE, is_english
-from ..search.query import alternatives, intent_zh, topic_of
+from ..search.query import alternatives, intent_zh, question_words, topic_of
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 YEAR_RE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
@@ -60,7 +59,7 @@ class Lexicon:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    raw = json.loads((DATA / "question_words.json").read_text(encoding="utf-8"))
+    raw = question_words()
     asks = {k: {"zh": alternatives(v["zh"], english=False), "en": alternatives(v["en"], english=True)} for k, v in raw["asks"].items()}
     quantity = {k: {"zh": alternatives(v["zh"], english=False), "en": alternatives(v["en"], english=True),
                     "stated_by": re.compile(v["stated_by"])} for k, v in raw["quantity"].items()}

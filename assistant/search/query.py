@@ -20,9 +20,15 @@ def alternatives(words: list[str], *, english: bool) -> re.Pattern:
 
 
 @lru_cache(maxsize=1)
+def question_words() -> dict:
+    """data/question_words.json, read once per process (the answer stage reads its other lists from here too)."""
+    return json.loads(QUESTION_WORDS.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def intent_zh() -> re.Pattern:
     """The Chinese words with which a question asks for a kind of answer."""
-    return alternatives(json.loads(QUESTION_WORDS.read_text(encoding="utf-8"))["intent_zh"], english=False)
+    return alternatives(question_words()["intent_zh"], english=False)
 
 
 def topic_of(text: str) -> str:

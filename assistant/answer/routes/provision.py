@@ -7,7 +7,6 @@ when (its target records), or its best-matching sentence. When the clause does n
 """
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from functools import lru_cache
@@ -15,9 +14,10 @@ from functools import lru_cache
 from ...ingest.clauses import Clause
 from ...search.dictionary import QUESTION_STOP, content_stems
 from ..phrasing import owners_line, target_line, units_en, units_zh
-from ..question import DATA, Question, lexicon
+from ..question import Question, lexicon
 from ...ingest.records import Target, owners_at
 from ..response import Answer, Citation
+from ...search.query import question_words
 from ...search.retrieval import Hit, Sentence
 from ..text import bigrams, overlap
 from . import Context
@@ -38,7 +38,7 @@ TIME_EN = re.compile(r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|june|
 @lru_cache(maxsize=2)
 def _states(lang: str = "zh") -> dict[str, re.Pattern]:
     """How a sentence states the party that pays or has a right, in the clause (zh) or its rendering (en)."""
-    raw = json.loads((DATA / "question_words.json").read_text(encoding="utf-8"))["states" if lang == "zh" else "states_en"]
+    raw = question_words()["states" if lang == "zh" else "states_en"]
     return {k: re.compile(v, re.I) for k, v in raw.items()}
 
 
