@@ -49,13 +49,24 @@ def document_summary(doc: Document, catalog: Catalog) -> dict:
     }
 
 
-def _encoders_of(store) -> dict:
-    """The encoders the live index was built with, so its vectors are reused (the default ones when there is
-    no index yet, or it cannot be read: then everything is embedded)."""
-    from .encoders import configured, for_manifest
+def _live_manifest(store) -> dict | None:
+    """The live build's manifest, or None when there is no index yet or it cannot be read."""
     from ..errors import IndexError_
     try:
-        return for_manifest(store.manifest())
+        return store.manifest()
+    except (IndexError_, OSError, ValueError, KeyError):
+        return None
+
+
+def _encoders_of(manifest: dict | None) -> dict:
+    """The encoders the live index was built with, so its vectors are reused (the default ones when there is
+    no index yet, or its encoders cannot be had: then everything is embedded)."""
+    from .encoders import configured, for_manifest
+    from ..errors import IndexError_
+    if manifest is None:
+        return configured()
+    try:
+        return for_manifest(manifest)
     except (IndexError_, OSError, ValueError, KeyError):
         return configured()
 
@@ -65,16 +76,6 @@ def _store(store, index_dir, data_dir):
     return as_store(store if store is not None else index_dir, data_dir=data_dir)
 
 
-def _with_renderings(store) -> bool:
-    """Whether the live index carries the hand English renderings (`build --no-renderings` leaves them out, and
-    an add keeps it that way); a new store gets them."""
-    from ..errors import IndexError_
-    try:
-        return bool(store.manifest().get("renderings", True))
-    except (IndexError_, OSError, ValueError, KeyError):
-        return True
-
-
 def _rebuild(plan, *, corpus_dir: Path, store, progress: bool, log, catalog: Catalog | None = None) -> str:
     """Build the planned catalog (`catalog`, when the caller already parsed it) and commit the plan with it."""
     from ..ingest.glossary import load_renderings
@@ -82,8 +83,11 @@ def _rebuild(plan, *, corpus_dir: Path, store, progress: bool, log, catalog: Cat
     t0 = time.perf_counter()
     catalog = catalog or Catalog.from_documents(list(plan.documents))
     log("indexing: embedding the new passages (the others are reused) …")
-    build = build_into(store, catalog, _encoders_of(store), corpus_dir=corpus_dir, library_digest=plan.digest,
-                       library=plan.change(), english=load_renderings() if _with_renderings(store) else {},
+    live = _live_manifest(store)
+    # an index built without the hand renderings (`build --no-renderings`) stays so; a new store gets them
+    with_renderings = live is None or live.get("renderings", True)
+    build = build_into(store, catalog, _encoders_of(live), corpus_dir=corpus_dir, library_digest=plan.digest,
+                       library=plan.change(), english=load_renderings() if with_renderings else {},
                        progress=progress)
     done = ", ".join(f"{e['id']}: {e['embedded']} embedded, {e['reused']} reused" for e in build.manifest["encoders"])
     return f"{done}; {time.perf_counter() - t0:.1f} s; index {build.name}"
