@@ -12,13 +12,12 @@ EXCEPTIONS = {("serve/cli.py", "tools.bench")}
 
 def imports_of(path: Path) -> list[str]:
     """The assistant modules a file imports, as dotted names under assistant (relative ones resolved)."""
-    here = path.relative_to(PACKAGE).with_suffix("").parts
-    package = here[:-1] if here[-1] != "__init__" else here[:-1]
+    package = path.relative_to(PACKAGE).parent.parts   # a module's package; an __init__'s is itself
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                base = package[:len(package) - (node.level - 1)]
                 out.append(".".join([*base, *(node.module.split(".") if node.module else [])]))
             elif node.module and node.module.startswith("assistant."):
                 out.append(node.module.removeprefix("assistant."))

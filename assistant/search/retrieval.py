@@ -129,9 +129,13 @@ class Retriever:
 
     def _clause_max(self, passage_scores: np.ndarray, *, rows: np.ndarray | None = None) -> np.ndarray:
         """Per clause, the best score among its passages (`rows`: which passages; default the retrieval ones)."""
-        out = np.full(self.n_clauses, -np.inf, dtype=np.float32)
         rows = self.index.retrieval_rows if rows is None else rows
-        np.maximum.at(out, self.index.passage_clause[rows], passage_scores[rows])
+        return self._best_per_clause(np.nonzero(rows)[0], passage_scores[rows])
+
+    def _best_per_clause(self, rows: np.ndarray, scores: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Per clause, the best of `scores` (one per passage row in `rows`), into `out` (default: all -inf)."""
+        out = np.full(self.n_clauses, -np.inf, dtype=np.float32) if out is None else out
+        np.maximum.at(out, self.index.passage_clause[rows], scores)
         return out
 
     @cached_property
@@ -248,8 +252,8 @@ class Retriever:
                 missing = candidates & ~np.isfinite(clause_scores[name])
                 rows = np.nonzero(kind & missing[self.index.passage_clause])[0]
                 if len(rows):
-                    np.maximum.at(clause_scores[name], self.index.passage_clause[rows],
-                                  self.index.similarity(enc_id, vectors[enc_id], rows))
+                    sims = self.index.similarity(enc_id, vectors[enc_id], rows)
+                    self._best_per_clause(rows, sims, out=clause_scores[name])
 
     @cached_property
     def _sample(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -271,9 +275,7 @@ class Retriever:
         out = {}
         for enc_id in self.encoders:
             for suffix, r in rows.items():
-                s = np.full(self.n_clauses, -np.inf, dtype=np.float32)
-                np.maximum.at(s, self.index.passage_clause[r], self.index.similarity(enc_id, vectors[enc_id], r))
-                out[enc_id + suffix] = s
+                out[enc_id + suffix] = self._best_per_clause(r, self.index.similarity(enc_id, vectors[enc_id], r))
         return out
 
     def lexical(self, question: str, *, zh_terms: list[str] | None = None,
