@@ -79,6 +79,35 @@ def test_a_part_without_a_document_is_no_citation(catalog):
     assert lookup.cited_clause(parse("秸秆综合利用率的目标是多少？"), ctx, context_doc="40") is None
 
 
+@pytest.mark.parametrize("q, context_doc, cid", [
+    ("清洁土壤行动计划的主要指标有哪些？", None, "40-1.p3"),       # a labelled paragraph, its document by title
+    ("清洁土壤行动计划总体要求中，对东部土壤提了什么要求？", None, "40-1"),   # a part with text of its own
+    ("主要指标是什么？", "40", "40-1.p3"),                          # the document of the conversation
+    ("加快推进不良贷款处置 责任单位", None, "41-4.12.78"),          # a heading long enough to name one provision
+    ("41号文 加快推进不良贷款处置", None, "41-4.12.78"),
+    ("加快推进不良贷款处置", "40", "41-4.12.78"),     # one provision in the library has it, whatever the conversation
+])
+def test_a_provision_named_by_its_heading(catalog, q, context_doc, cid):
+    from assistant.answer.routes import Context, lookup
+    from assistant.ingest.glossary import load_glossary
+    ctx = Context(catalog, load_glossary(), {}, retriever=None)
+    found = lookup.cited_clause(parse(q), ctx, context_doc=context_doc)
+    assert found is not None and found[0].clause_id == cid, q
+
+
+@pytest.mark.parametrize("q, context_doc", [
+    ("主要指标有哪些？", None),          # a heading most plans have, no document named: which plan's?
+    ("清洁土壤行动计划的重点任务有哪些？", None),   # a bare part heading: its content is in its items
+    ("生态环境损害赔偿的主要指标", "42"),     # 42 has no such heading
+    ("40号文 加快推进不良贷款处置", None),    # the heading is 41's, the document named is 40
+])
+def test_a_heading_that_names_no_one_provision_is_no_citation(catalog, q, context_doc):
+    from assistant.answer.routes import Context, lookup
+    from assistant.ingest.glossary import load_glossary
+    ctx = Context(catalog, load_glossary(), {}, retriever=None)
+    assert lookup.cited_clause(parse(q), ctx, context_doc=context_doc) is None
+
+
 def test_agency_table_accepts_aliases(catalog):
     rows = agency_rows(catalog, "省环境保护厅")
     assert rows and all(r["agency"] == "省环保厅" for r in rows)

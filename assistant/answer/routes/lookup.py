@@ -1,12 +1,15 @@
 """A provision asked for by its citation: 41号文第17条, 41号文件第52条, 东北振兴措施第52条, 第52条 (with a document
-in context), measure 52 of document 41, 40号文二(五)5, 第二部分第(五)项第5目 (with a document in context). Only the citation (and words asking for its text)
-makes a lookup; a question that also asks something ("41号第17条由谁负责？") is answered from that clause."""
+in context), measure 52 of document 41, 40号文二(五)5, 第二部分第(五)项第5目 (with a document in context); or by its
+heading, the way a drafter names one (清洁土壤行动计划的主要指标, 加快推进不良贷款处置). Only the citation (and words
+asking for its text) makes a lookup; a question that also asks something ("41号第17条由谁负责？") is answered from
+that clause."""
 from __future__ import annotations
 
 import re
 
 from ...ingest.clauses import Clause, find_clause
 from ...errors import UnknownClause
+from ...search.passages import is_heading_only
 from ..question import Question
 from ..response import Answer
 from ...search.retrieval import Hit
@@ -22,6 +25,12 @@ LOCAL_CITE = re.compile(r"第[一二三四五六七八九十]+部分(?:第?\([�
 MEASURE_ZH = re.compile(r"第\s*(?P<n>\d{1,3})\s*条")
 MEASURE_EN = re.compile(r"\b(?:measure|article|item)\s+(?:no\.?\s*)?(?P<n>\d{1,3})\b", re.I)
 # what may stand beside a bare citation: the words asking for its text
+# the number a heading is printed with: 一、 (五) 5. ——
+HEADING_MARK = re.compile(r"^(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d{1,3}[.、]|——)")
+# A heading this short (总体要求, 主要指标, 保障措施) is one most plans have: it names a provision only together
+# with its document (by number, by its title's words, or the document in context).
+GENERIC_HEADING = 6
+MIN_HEADING = 4
 FILLER = re.compile(r"原文|全文|内容|条款|规定|具体|是什么|是啥|讲的?(是)?(什么|啥)|说的?(是)?(什么|啥)|写的?(是)?(什么|啥)|"
                     r"请|给出|显示|查看|看看|一下|的|了|吗|呢|是|[\s?？。,，:：!！]|"
                     r"\b(show|me|the|text|of|what|is|does|say|says|full|in|please|give|provision)\b", re.I)
@@ -49,8 +58,47 @@ def _document_titled(ctx: Context, before: str) -> str | None:
     return None
 
 
+def heading(clause: Clause) -> str:
+    """The clause's own heading without its number: the label of a labelled paragraph (主要指标), or the heading
+    its text opens with (加快推进不良贷款处置 of "78.加快推进不良贷款处置。"); "" for a clause without one."""
+    if clause.label:
+        return norm(clause.label).strip(" :：")
+    if not clause.trail or clause.level in ("notice", "preamble", "closing"):
+        return ""
+    own = norm(clause.trail[-1]).rstrip("…").strip()
+    if not norm(clause.text).startswith(own):
+        return ""   # an unlabelled paragraph: the trail's last heading is its parent's
+    return HEADING_MARK.sub("", own).rstrip("。:：,，").strip()
+
+
+def headed_clause(q: Question, ctx: Context, *, context_doc: str | None = None) -> tuple[Clause, str] | None:
+    """(clause, its heading) when the question names a provision by its whole heading: the longest heading it
+    contains, if one clause with content has it in the document the question names — or, when it names none, in
+    the library (a heading long enough to name one provision) or in the conversation's document; None otherwise."""
+    text = norm(q.text)
+    found = []
+    for c in ctx.catalog.clauses:
+        h = heading(c)
+        if len(h) >= MIN_HEADING and h in text:
+            found.append((h, c))
+    found = [(h, c) for h, c in found if not is_heading_only(c, bool(ctx.catalog.children(c.clause_id)))]
+    if not found:
+        return None
+    longest = max(len(h) for h, _ in found)
+    h = next(h for h, _ in found if len(h) == longest)
+    having = [c for hh, c in found if hh == h]
+    doc = q.doc or _document_titled(ctx, text[:text.index(h)])
+    if doc is None and (len(having) > 1 or len(h) < GENERIC_HEADING):
+        doc = context_doc   # the conversation's document tells a heading several documents have
+    named = [c for c in having if doc is None or c.doc_key == doc]
+    if len(named) != 1 or (len(h) < GENERIC_HEADING and doc is None):
+        return None
+    return named[0], h
+
+
 def cited_clause(q: Question, ctx: Context, *, context_doc: str | None = None) -> tuple[Clause, str] | None:
-    """(clause, the citation as written) when the question names a clause; None otherwise."""
+    """(clause, the citation as written) when the question names a clause by its citation or its heading;
+    None otherwise."""
     text = norm(q.text)
     clauses = list(ctx.catalog.clauses)
     for cand in [m.group(0) for m in CITE_IN_TEXT.finditer(text)]:
@@ -74,7 +122,7 @@ def cited_clause(q: Question, ctx: Context, *, context_doc: str | None = None) -
                 return find_clause(clauses, f"{doc}号 第{m['n']}条"), text[:m.end()]
             except UnknownClause:
                 return None
-    return None
+    return None if q.english else headed_clause(q, ctx, context_doc=context_doc)
 
 
 def is_bare(q: Question, written: str) -> bool:
