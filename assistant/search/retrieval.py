@@ -339,6 +339,24 @@ class Retriever:
         return np.where(fin, b, b[fin].min()) if fin.any() else None
 
     def search(self, question: str, *, top_k: int = 5, doc: str | None = None) -> list[Hit]:
+        fused, clause_scores, vectors = self.fused(question, doc=doc)
+        best = [i for i in np.argsort(-fused, kind="stable")[:top_k] if np.isfinite(fused[i])]
+        clauses = self.index.catalog.clauses
+        hits = []
+        for i in best:
+            rows = np.nonzero((self.index.passage_clause == i) & ~self.index.retrieval_rows)[0]
+            dense = sum(self.specs[k].sentence_weight * self.index.similarity(k, vectors[k], rows) for k in self.encoders)
+            sents = sorted((Sentence(p["source"], p["text"], tuple(p["span"]) if "span" in p else None,
+                                     float(score))
+                            for r, score in zip(rows, dense) for p in (self.index.passages[r],)),
+                           key=lambda x: -x.score)
+            signals = {k: float(v[i]) for k, v in clause_scores.items()}
+            hits.append(Hit(clauses[i], float(fused[i]), signals, tuple(sents)))
+        return hits
+
+    def fused(self, question: str, *, doc: str | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Per clause, the fused score (-inf outside the document asked about, `doc` or the one the question
+        names); and the signals and question vectors it was fused from."""
         clause_scores, vectors, background = self.signals(question)
         sample = self._sample[0] if background else None
         weights = self.clause_weights(question)
@@ -357,16 +375,4 @@ class Retriever:
             vals = np.where(np.isfinite(s), s, np.min(s[np.isfinite(s)]))
             fused += w * self.fuse(np.where(allowed, vals, -np.inf), self._typical(background.get(name), sample, allowed))
         fused[~allowed] = -np.inf
-        best = [i for i in np.argsort(-fused, kind="stable")[:top_k] if np.isfinite(fused[i])]
-        clauses = self.index.catalog.clauses
-        hits = []
-        for i in best:
-            rows = np.nonzero((self.index.passage_clause == i) & ~self.index.retrieval_rows)[0]
-            dense = sum(self.specs[k].sentence_weight * self.index.similarity(k, vectors[k], rows) for k in self.encoders)
-            sents = sorted((Sentence(p["source"], p["text"], tuple(p["span"]) if "span" in p else None,
-                                     float(score))
-                            for r, score in zip(rows, dense) for p in (self.index.passages[r],)),
-                           key=lambda x: -x.score)
-            signals = {k: float(v[i]) for k, v in clause_scores.items()}
-            hits.append(Hit(clauses[i], float(fused[i]), signals, tuple(sents)))
-        return hits
+        return fused, clause_scores, vectors
