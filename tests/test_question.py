@@ -72,6 +72,12 @@ def test_proper_names_and_sums_of_money_in_english():
     assert parse("What is the minimum wage in Jilin?").quantity == "money"
     assert parse("What pension reforms does the document call for?").quantity is None
     assert parse("What costs are included in the scope of eco-environmental damage compensation?").quantity is None
+    # an amount asked as "what <sum> does … pay" or "how much … paid", not only "how much is …"
+    assert parse("What fine does a factory pay for dumping waste?").quantity == "money"
+    assert parse("What premium do companies pay for the insurance?").quantity == "money"
+    assert parse("How much per mu are farmers paid for old mulch film?").quantity == "money"
+    assert parse("Who pays for cleaning up polluted land?").quantity is None            # the party, not a sum
+    assert parse("What subsidies does the province offer to farmers?").quantity is None  # which, not how much
 
 
 @pytest.mark.parametrize("q, yes", [
