@@ -185,6 +185,18 @@ def test_a_target_answer_states_the_rate_asked(answerer, q, figure):
     assert a.found and a.kind == "target" and figure in a.answer
 
 
+@pytest.mark.parametrize("q, cid, figures", [
+    ("清洁土壤行动计划的主要指标有哪些？", "40-1.p3", ["2020", "90%", "2030", "95%"]),
+    # English: the rendering's own sentence names each indicator (the glossary called two of them "farming")
+    ("What goals are set for big livestock farms dealing with manure and waste by 2020?", "40-2.5.2",
+     ["90%", "75%", "100%", "supporting waste treatment facilities"]),
+])
+def test_a_question_for_every_target_lists_them(answerer, q, cid, figures):
+    a = answerer.ask(q)
+    assert a.found and a.citations[0].clause_id == cid
+    assert all(f in a.answer for f in figures), a.answer
+
+
 def test_not_stated_gives_the_reason_and_the_nearest_provisions(answerer):
     a = answerer.ask("辽宁省对搞土壤修复的企业有什么扶持政策？")
     assert not a.found and a.kind == "not_stated" and "辽宁" in a.reason and a.citations

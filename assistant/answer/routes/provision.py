@@ -27,7 +27,7 @@ STRUCTURE_EN = re.compile(r"^(?:Measure|Item|Sub-item|Step|Part|Article|Section|
 # a rendering's responsibility parenthetical, "(Lead: …; participating: …)", "(Responsible: …)"; who leads is
 # answered from the records, and the parenthetical is no answer to anything else
 RESPONSIBLE_EN = re.compile(r"\((?:Lead|Responsible|Participating)\b(?:[^()]|\([^()]*\))*\)", re.I)
-MANY = 4  # deadlines listed at most for a question asking for all of them
+MANY = 4  # deadlines or targets listed at most for a question asking for all of them
 TIME_RE = re.compile(r"\d{4}年|\d{1,2}月|年底|年末|月底|季度|每年|年内|半年|前完成")
 # a time in a clause's English rendering: a year, a month (May only as a date), the end of a period, a recurrence
 TIME_EN = re.compile(r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|june|july|august|september|october|"
@@ -96,6 +96,18 @@ def english_units(rendering: str, scores: dict[str, float]) -> list[tuple[str, f
     if pending:
         units.append(" ".join(pending))
     return [(u, max((v for t, v in scores.items() if t in u), default=0.0)) for u in units]
+
+
+def english_stating(hit: Hit, ctx: Context, targets: list[Target]) -> str:
+    """The sentences of the clause's rendering that state these targets' figures, in order; "" unless they state
+    every one (a clause without a rendering, or a rendering that words a figure otherwise)."""
+    units = [u for u, _ in english_units(ctx.renderings.get(hit.clause.clause_id) or "", {})]
+    figures = [re.search(r"\d+(?:\.\d+)?", t.value) for t in targets]
+    if not units or not all(figures):
+        return ""
+    held = [u for u in units if any(re.search(rf"(?<![\d.]){re.escape(f[0])}(?![\d.])", u) for f in figures)]
+    text = " ".join(held)
+    return text if all(re.search(rf"(?<![\d.]){re.escape(f[0])}(?![\d.])", text) for f in figures) else ""
 
 
 def best_target(targets, q: Question, ctx: Context, *, want_deadline: bool) -> Target | None:
@@ -223,13 +235,19 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
             if len(set(q.years)) > 1:
                 ts = sorted([t] + [u for u in rec.targets if u != t and u.indicator == t.indicator
                                    and u.kind == t.kind and u.year in q.years], key=lambda u: u.year or 0)
-            elif want_deadline and q.many and not in_focus:
-                # "有哪些时间要求": every deadline of the clause, in the clause's order
-                ts = [u for u in rec.targets if u.kind == "deadline"][:MANY] or [t]
-            lines = [target_line(u, owners_at(rec, u.start) if u is ts[-1] else None, english=q.english,
-                                 rendering=best_english(hit, ctx, pattern=re.compile(rf"\b{u.year}\b") if u.year else None))
-                     for u in ts]
-            line = ("; " if q.english else "；").join([x.rstrip("。;；. ") for x in lines[:-1]] + lines[-1:])
+            elif q.many and not in_focus:
+                # "有哪些时间要求", "主要指标有哪些", "what goals …": every deadline or target of the clause (of the
+                # year asked), in the clause's order
+                ts = [u for u in rec.targets if u.kind == t.kind and (not q.years or u.year in q.years)][:MANY] or [t]
+            stating = english_stating(hit, ctx, ts) if q.english and len(ts) > 1 else ""
+            if stating:  # the rendering's own sentences name each indicator better than the glossary's words
+                owners = owners_at(rec, ts[-1].start)
+                line = stating + (f" ({owners_line(owners, english=True)})" if owners else "")
+            else:
+                lines = [target_line(u, owners_at(rec, u.start) if u is ts[-1] else None, english=q.english,
+                                     rendering=best_english(hit, ctx, pattern=re.compile(rf"\b{u.year}\b") if u.year else None))
+                         for u in ts]
+                line = ("; " if q.english else "；").join([x.rstrip("。;；. ") for x in lines[:-1]] + lines[-1:])
             kind = "target" if t.kind == "target" else "deadline"
         elif want_deadline:
             timed = best_sentence(hit, q, ctx, pattern=TIME_RE)
