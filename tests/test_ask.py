@@ -124,7 +124,7 @@ def test_conversation_follow_ups(answerer):
     assert a.answer == answerer.catalog.by_id["40-2.3"].text
     conv.ask("What is the straw target?")
     a = conv.ask("and by when?")
-    assert "by 2020" in a.answer and a.citations[0].clause_id == "40-2.5.5"
+    assert "by 2020" in a.answer.lower() and a.citations[0].clause_id == "40-2.5.5"
     a = conv.ask("沈阳市城区老工业区搬迁改造有什么支持政策？")       # specific words of its own: not a follow-up
     assert not a.found
 
@@ -183,6 +183,19 @@ def test_measure_number_from_the_conversation(answerer):
 def test_a_target_answer_states_the_rate_asked(answerer, q, figure):
     a = answerer.ask(q)
     assert a.found and a.kind == "target" and figure in a.answer
+
+
+@pytest.mark.parametrize("q, cid, said", [
+    # the target whose rendering words the question names, in those words (not the first of the clause's sentence)
+    ("What share of large farms should have waste treatment facilities by 2020?", "40-2.5.2",
+     "the share of large-scale farms (compounds) with supporting waste treatment facilities 75% or above"),
+    ("How much plastic film should be recycled by 2020?", "40-2.5.1", "film recovery rate of 80% or above"),
+    ("What is the target for fertilizer use efficiency?", "40-2.5.1", "fertilizer utilization rate raised to 40%"),
+])
+def test_an_english_target_answer_is_the_one_asked_in_the_renderings_words(answerer, q, cid, said):
+    a = answerer.ask(q)
+    assert a.found and a.kind == "target" and a.citations[0].clause_id == cid
+    assert said in a.answer and a.answer.startswith("By 2020"), a.answer
 
 
 @pytest.mark.parametrize("q, cid, figures", [

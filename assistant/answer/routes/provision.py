@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ...ingest.clauses import Clause
 from ...search.dictionary import QUESTION_STOP, content_stems
-from ..phrasing import owners_line, target_line, units_en, units_zh
+from ..phrasing import date_english, owners_line, target_line, units_en, units_zh
 from ..question import Question, lexicon
 from ...ingest.records import Target, owners_at
 from ..response import Answer, Citation
@@ -98,6 +98,49 @@ def english_units(rendering: str, scores: dict[str, float]) -> list[tuple[str, f
     return [(u, max((v for t, v in scores.items() if t in u), default=0.0)) for u in units]
 
 
+PIECE_EN = re.compile(r"[^,;]+")
+LEADING_EN = re.compile(r"^(?:and|with|while|but)\s+(?:an?\s+|the\s+)?", re.I)
+
+
+def _figure_re(t: Target) -> re.Pattern | None:
+    m = re.search(r"\d+(?:\.\d+)?", t.value)
+    return re.compile(rf"(?<![\d.]){re.escape(m[0])}(?![\d.])") if m else None
+
+
+def english_piece(ctx: Context, t: Target) -> tuple[str, str]:
+    """The sentence of the clause's rendering that states the target's figure, and the piece of it (between
+    commas and semicolons) that does — "the share of large-scale farms (compounds) with supporting waste treatment
+    facilities 75% or above", without a leading "and"/"with"; ("", "") when the clause has no rendering or its
+    rendering words the figure otherwise."""
+    figure = _figure_re(t)
+    if figure is None:
+        return "", ""
+    for unit, _ in english_units(ctx.renderings.get(t.clause_id) or "", {}):
+        for piece in PIECE_EN.findall(unit):
+            if figure.search(piece):
+                return unit, LEADING_EN.sub("", piece.strip().rstrip(".")).strip()
+    return "", ""
+
+
+def english_target_line(t: Target, owners, ctx: Context) -> str:
+    """A target in English in the rendering's words for its indicator ("By 2020, the share of large-scale farms
+    (compounds) with supporting waste treatment facilities 75% or above"), with its owners; "" for a deadline or a
+    clause whose rendering does not state the figure."""
+    piece = english_piece(ctx, t)[1] if t.kind == "target" else ""
+    if not piece:
+        return ""
+    if not (t.year and str(t.year) in piece):
+        when = date_english(t.date if "底" in t.date else "到" + t.date)
+        piece = f"{when[:1].upper()}{when[1:]}, {piece}" if when else piece
+    return piece + (f" ({owners_line(owners, english=True)})" if owners else "")
+
+
+def english_share(q: Question, text: str) -> float:
+    """The share of an English question's content words (their first five letters) that `text` has."""
+    words = _en_roots(q.subject)
+    return len(words & _en_roots(text)) / len(words) if words else 0.0
+
+
 def english_stating(hit: Hit, ctx: Context, targets: list[Target]) -> str:
     """The sentences of the clause's rendering that state these targets' figures, in order; "" unless they state
     every one (a clause without a rendering, or a rendering that words a figure otherwise)."""
@@ -117,7 +160,13 @@ def best_target(targets, q: Question, ctx: Context, *, want_deadline: bool) -> T
     if not pool:
         return None
     return max(pool, key=lambda t: named_share(t.indicator, qb) + 0.5 * (t.year in q.years)
-               + 0.1 * overlap(qb, t.sentence))
+               + 0.1 * overlap(qb, t.sentence) + (_english_named(q, ctx, t) if q.english else 0.0))
+
+
+def _english_named(q: Question, ctx: Context, t: Target) -> float:
+    """How much of an English question the rendering's words for a target name: its piece, then its sentence."""
+    unit, piece = english_piece(ctx, t)
+    return english_share(q, piece) + 0.5 * english_share(q, unit)
 
 
 def named_share(indicator: str, qb: set[str]) -> float:
@@ -137,6 +186,9 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
     qb = question_bigrams(q, ctx)
     for t in ctx.catalog.records_of(hit.clause.clause_id).targets:
         if q.asking("figure") and t.kind == "target" and named_share(t.indicator, qb) >= 0.8:
+            return True
+        # English: the rendering's sentence stating the figure has most of the question's words
+        if q.english and q.asking("figure") and t.kind == "target" and english_share(q, english_piece(ctx, t)[0]) >= 0.5:
             return True
     if loosely and q.asking("figure") and q.quantity:
         # a figure of the kind asked (a sum, an area, a number of days) in a sentence on what the question names
@@ -244,8 +296,9 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
                 owners = owners_at(rec, ts[-1].start)
                 line = stating + (f" ({owners_line(owners, english=True)})" if owners else "")
             else:
-                lines = [target_line(u, owners_at(rec, u.start) if u is ts[-1] else None, english=q.english,
-                                     rendering=best_english(hit, ctx, pattern=re.compile(rf"\b{u.year}\b") if u.year else None))
+                lines = [(english_target_line(u, owners_at(rec, u.start) if u is ts[-1] else None, ctx) if q.english else "")
+                         or target_line(u, owners_at(rec, u.start) if u is ts[-1] else None, english=q.english,
+                                        rendering=best_english(hit, ctx, pattern=re.compile(rf"\b{u.year}\b") if u.year else None))
                          for u in ts]
                 line = ("; " if q.english else "；").join([x.rstrip("。;；. ") for x in lines[:-1]] + lines[-1:])
             kind = "target" if t.kind == "target" else "deadline"
