@@ -65,6 +65,18 @@ def test_the_holder_of_an_office(q, office):
     assert parse(q).office == office
 
 
+@pytest.mark.parametrize("q, asks", [
+    ("Who is supposed to deal with the pile of bad bank loans?", {"lead"}),    # a who-question asks for a party
+    ("If the firm was sold, who is on the hook for the cleanup?", {"liable"}),
+    ("Who pays for cleaning up polluted land?", {"liable"}),
+    ("Who are these notices addressed to?", {"addressees"}),
+    ("Who is the governor of Jilin?", set()),                                 # an office holder, not an agency
+    ("What does the plan say about bad loans?", set()),
+])
+def test_an_english_who_question_asks_for_a_party(q, asks):
+    assert set(parse(q).asks) & {"lead", "liable", "addressees"} == asks
+
+
 def test_proper_names_and_sums_of_money_in_english():
     assert parse("What does the Boao Forum for Asia do for Jilin?").names == ("Boao Forum",)
     assert parse("Which big research facilities at Jilin University does the plan mention?").names == ("Jilin University",)

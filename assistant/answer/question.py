@@ -182,11 +182,18 @@ def _office(text: str, lang: str) -> str | None:
     return m.group("title") if m else None
 
 
+# the kinds of answer that name a party: an English question asking "who …" and none of them asks who does it
+PARTY_KINDS = frozenset({"lead", "participants", "liable", "right", "addressees", "issuer"})
+WHO_EN = re.compile(r"(?:^|[,;:]\s*)who\b", re.I)
+
+
 def parse(raw: str | None) -> Question:
     text = clean_question(raw)
     lang = "en" if is_english(text) else "zh"
     doc = next(((m["a"] or m["b"]) for m in DOC_REF_RE.finditer(text)), None)
     quantity, asks = _quantity(text, lang), _asks(text, lang)
+    if lang == "en" and not asks & PARTY_KINDS and WHO_EN.search(text) and not _office(text, lang):
+        asks = asks | {"lead"}   # "Who is supposed to deal with …": in a provision, the agencies responsible
     if quantity:  # a question for a kind of figure (多大面积, how many hectares) asks for a figure
         asks = asks | {"figure"}
     places = _places(text)
