@@ -84,3 +84,10 @@ def test_may_the_verb_is_no_month_and_a_few_shared_words_are_no_topic(ctx):
     q = parse("When are the two planned pumped-storage hydro plants supposed to start construction?")
     assert not provision.states_what_is_asked(q, hit(ctx, "40-2.6.1", q), ctx)
     assert provision.TIME_EN.search("Complete it by May 2018") and not provision.TIME_EN.search("it may not")
+
+
+def test_the_liable_party_is_read_from_a_verb_not_a_noun(ctx):
+    """赔偿 in 赔偿资金 (the compensation money) names no one who pays; 由赔偿义务人承担 does."""
+    q = parse("污染了环境，修复的钱谁来出？")
+    a = provision.answer(q, hit(ctx, "42-2.5", q), [], ctx)
+    assert a.kind == "liable" and a.answer.endswith("由赔偿义务人承担。"), a.answer
