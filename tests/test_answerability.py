@@ -59,6 +59,8 @@ def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     ("生态环境损害赔偿权利人是谁？", "42-1.2.d1"),                                      # a party, not an office
     ("企业去哪办理手续？", "41-1.1.1"),                                # it describes 受理 and 办理: not refused
     ("各市州污水处理厂污泥无害化处置率的目标值和时限是怎么定的？", "40-2.4.3"),   # 目标值 asks, names nothing
+    ("清洁土壤行动计划中化肥利用率的目标是多少？到哪一年？", "40-2.5.1"),   # the plan's title is no part of the rate
+    ("What cleanup goals are set for land polluted by oil drilling mud?", "40-2.2"),   # clean + up: words it uses
 ])
 def test_answerable_is_not_refused(judge, catalog, q, cid):
     assert decide(judge, catalog, q, cid).found

@@ -33,6 +33,7 @@ YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
 RATE_RE = re.compile(r"[\u4e00-\u9fff]{1,16}?(?:率|线|价|额|值|指数)")
 # the words of an English question naming what its target or rate is for: "carbon emission reduction target"
 INDICATOR_EN = re.compile(r"((?:[a-z][a-z-]+ ){1,4})(?:targets?|rates?|ratios?|goals?)\b", re.I)
+MIN_TITLE_RUN = 4   # characters of a document's title that, in a question, name the document
 RATE_CUT = re.compile(r"[的年要是和与及、在为把将对]|\d|\W")
 QUANTITY_EN = {"money": "sum of money", "percent": "share or percentage", "area": "area", "count": "number",
                "any": "figure"}
@@ -255,13 +256,35 @@ class Answerability:
         if q.english or not q.asking("figure"):
             return ""
         stated = [t.indicator for t in self.catalog.records_of(top.clause.clause_id).targets]
-        for part in RATE_CUT.split(lexicon().figure_words_zh.sub(" ", q.topic)):  # 目标值 names no indicator
+        topic = self._without_titles(lexicon().figure_words_zh.sub(" ", q.topic))   # 目标值 names no indicator
+        for part in RATE_CUT.split(topic):
             for m in RATE_RE.finditer(part):
                 rate = m.group(0)
                 if rate in text or any(len(bigrams(rate) & bigrams(i)) >= 0.8 * len(bigrams(rate)) for i in stated):
                     continue
                 return f"最接近的条款没有规定{rate}"
         return ""
+
+    def _without_titles(self, text: str) -> str:
+        """`text` without the words of a document's title it holds (清洁土壤行动计划中化肥利用率 → 中化肥利用率): a
+        question naming the plan does not name an indicator of that name."""
+        for title in {t for d in self.catalog.documents for t in (d.title, d.notice_title) if t}:
+            i = 0
+            while i <= len(text) - MIN_TITLE_RUN:
+                j = i + MIN_TITLE_RUN
+                if text[i:j] in title:
+                    while j < len(text) and text[i:j + 1] in title:
+                        j += 1
+                    text = text[:i] + " " + text[j:]
+                i += 1
+        return text
+
+    def _uses_english(self, word: str) -> bool:
+        """Do the documents' English use this word — or, for a compound (cleanup, farmland), both its parts?"""
+        known = self._english_stems
+        return _stem(word) in known or word in known or any(
+            (a in known or _stem(a) in known) and (b in known or _stem(b) in known)
+            for a, b in ((word[:k], word[k:]) for k in range(3, len(word) - 1)))
 
     def _indicator_en(self, q: Question, top: Hit, text: str) -> str:
         """The indicator an English question asks the target or rate of, when one of its words is a word the
@@ -270,7 +293,7 @@ class Answerability:
             return ""
         for m in INDICATOR_EN.finditer(q.text):
             words = [w for w in re.findall(r"[a-z]+", m.group(1).lower()) if w not in STOPWORDS and len(w) >= 3]
-            missing = [w for w in words if _stem(w) not in self._english_stems]
+            missing = [w for w in words if not self._uses_english(w)]
             if missing:
                 return f"these documents set no target or rate for {' '.join(words)}"
         return ""
