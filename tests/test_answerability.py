@@ -37,6 +37,9 @@ def decide(judge, catalog, question, clause_id):
     ("Where can I register a small business in Jilin?", "40-2.5.5", "procedure"),
     ("明天长春的空气质量怎么样？", "40-2.4.1", "明天"),                                  # a day relative to now
     ("Will it rain in Changchun tomorrow?", "40-2.5.5", "tomorrow"),
+    ("What fine in yuan does a company face if it skips soil monitoring?", "40-2.4.1", "sum of money"),
+    ("Which provincial governor signed off the revitalization measures?", "41-preamble", "governor"),
+    ("要新建多少个5A级景区？", "41-2.6.34", "数量"),          # 新建一批: "a number of" states no count
 ])
 def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     d = decide(judge, catalog, q, cid)
@@ -61,6 +64,7 @@ def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     ("各市州污水处理厂污泥无害化处置率的目标值和时限是怎么定的？", "40-2.4.3"),   # 目标值 asks, names nothing
     ("清洁土壤行动计划中化肥利用率的目标是多少？到哪一年？", "40-2.5.1"),   # the plan's title is no part of the rate
     ("What cleanup goals are set for land polluted by oil drilling mud?", "40-2.2"),   # clean + up: words it uses
+    ("项目负责和服务推进机制实行三级联动，是哪三级？", "41-2.8.55"),
 ])
 def test_answerable_is_not_refused(judge, catalog, q, cid):
     assert decide(judge, catalog, q, cid).found

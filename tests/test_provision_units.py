@@ -91,3 +91,11 @@ def test_the_liable_party_is_read_from_a_verb_not_a_noun(ctx):
     q = parse("污染了环境，修复的钱谁来出？")
     a = provision.answer(q, hit(ctx, "42-2.5", q), [], ctx)
     assert a.kind == "liable" and a.answer.endswith("由赔偿义务人承担。"), a.answer
+
+
+def test_an_english_question_for_a_count_finds_it_in_the_rendering(ctx):
+    """'How many … towns': the clause states a count (22个特色示范镇) in a rendering sentence with most of the
+    question's words; the glossary names none of them."""
+    q = parse("How many special demonstration towns is Jilin building under its new urbanization push?")
+    assert provision.states_what_is_asked(q, hit(ctx, "41-2.8.50", q), ctx)
+    assert not provision.states_what_is_asked(q, hit(ctx, "41-3.9.58", q), ctx)

@@ -190,6 +190,8 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
         # English: the rendering's sentence stating the figure has most of the question's words
         if q.english and q.asking("figure") and t.kind == "target" and english_share(q, english_piece(ctx, t)[0]) >= 0.5:
             return True
+    if q.english and q.asking("figure") and q.quantity and _english_states_quantity(q, hit, ctx):
+        return True
     if loosely and q.asking("figure") and q.quantity:
         # a figure of the kind asked (a sum, an area, a number of days) in a sentence on what the question names
         stated_by = lexicon().quantity[q.quantity]["stated_by"]
@@ -210,6 +212,16 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
         return any(s.source == "zh-sent" and TIME_RE.search(s.text) and overlap(qb, s.text) >= 0.3
                    for s in hit.sentences)
     return False
+
+
+def _english_states_quantity(q: Question, hit: Hit, ctx: Context) -> bool:
+    """An English question for a kind of figure (how many towns): the clause states a figure of that kind and a
+    sentence of its rendering with a number has most of the question's words (22 distinctive demonstration towns)."""
+    stated_by = lexicon().quantity[q.quantity]["stated_by"]
+    if not stated_by.search(unicodedata.normalize("NFKC", hit.clause.text)):
+        return False
+    units = english_units(ctx.renderings.get(hit.clause.clause_id) or "", {})
+    return any(re.search(r"\d", u) and english_share(q, u) >= 0.5 for u, _ in units)
 
 
 def _en_roots(text: str) -> set[str]:
