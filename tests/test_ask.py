@@ -208,6 +208,9 @@ def test_a_question_for_every_target_lists_them(answerer, q, cid, figures):
     a = answerer.ask(q)
     assert a.found and a.citations[0].clause_id == cid
     assert all(f in a.answer for f in figures), a.answer
+    first = a.citations[0]            # the span quoted and highlighted holds every target listed
+    quoted = first.text[first.span[0]:first.span[1]]
+    assert all(f in quoted for f in figures if f[0].isdigit()), quoted
 
 
 def test_not_stated_gives_the_reason_and_the_nearest_provisions(answerer):

@@ -303,6 +303,9 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
                 # "有哪些时间要求", "主要指标有哪些", "what goals …": every deadline or target of the clause (of the
                 # year asked), in the clause's order
                 ts = [u for u in rec.targets if u.kind == t.kind and (not q.years or u.year in q.years)][:MANY] or [t]
+            if len(ts) > 1:  # the quote and its highlight hold every target listed
+                a, b = min(u.start for u in ts) - c.start, max(u.end for u in ts) - c.start
+                sent = Sentence("zh-sent", c.text[a:b], (a, b), 1.0)
             stating = english_stating(hit, ctx, ts) if q.english and len(ts) > 1 else ""
             if stating:  # the rendering's own sentences name each indicator better than the glossary's words
                 owners = owners_at(rec, ts[-1].start)
