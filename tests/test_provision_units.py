@@ -99,3 +99,21 @@ def test_an_english_question_for_a_count_finds_it_in_the_rendering(ctx):
     q = parse("How many special demonstration towns is Jilin building under its new urbanization push?")
     assert provision.states_what_is_asked(q, hit(ctx, "41-2.8.50", q), ctx)
     assert not provision.states_what_is_asked(q, hit(ctx, "41-3.9.58", q), ctx)
+
+
+@pytest.mark.parametrize("q, cid, said", [
+    # a figure and who is responsible: the sentence stating the figure (no target was read from it) and its owners
+    ("41号文第6条,首批混合所有制改革试点要选多少家地方国有企业?由谁负责?", "41-1.2.6", ["选择10家以上", "省国资委"]),
+    # a time and who leads: the deadline and its lead
+    ("覆盖所有县(市、区)的土壤环境质量监测网络什么时候建成?谁牵头?", "40-2.7.3", ["2020年年底", "省环保厅牵头"]),
+    # the target the question's words name (利用起来 of 资源化利用率), not the sentence's first
+    ("那些大的养殖场,牲口粪便这些废物到2020年得利用起来多少?", "40-2.5.2", ["100%"]),
+    # a question naming none of a sentence's targets more than another: all of them
+    ("这些年黑土越种越薄，省里说要把土层养到多厚、地力提到啥样？", "40-2.1", ["2%", "20厘米"]),
+    # two questions for two figures
+    ("黑土地里头的有机质到2020年要提到多少?耕地那层土要多厚?", "40-2.1", ["2%", "20厘米"]),
+])
+def test_the_line_states_each_thing_asked(ctx, q, cid, said):
+    p = parse(q)
+    a = provision.answer(p, hit(ctx, cid, p), [], ctx)
+    assert all(s in a.answer for s in said), a.answer

@@ -90,6 +90,10 @@ def test_proper_names_and_sums_of_money_in_english():
     assert parse("How much per mu are farmers paid for old mulch film?").quantity == "money"
     assert parse("Who pays for cleaning up polluted land?").quantity is None            # the party, not a sum
     assert parse("What subsidies does the province offer to farmers?").quantity is None  # which, not how much
+    assert parse("农户每亩能拿多少补贴？").quantity == "money"
+    assert parse("What annual investment amount in yuan is set for it?").quantity == "money"
+    assert parse("领导小组的组长是谁？").office == "组长"
+    assert parse("有机质要提到多少？耕层要多厚？").many and not parse("秸秆综合利用率是多少？谁牵头？").many
 
 
 @pytest.mark.parametrize("q, yes", [

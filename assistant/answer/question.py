@@ -101,7 +101,8 @@ class Question:
     names: tuple[str, ...] = ()  # proper names of an English question (China-Northeast Asia Expo)
     office: str | None = None    # the office whose holder it asks for (省长, minister)
     procedure: bool = False      # asks how or when to apply, register, get something issued
-    many: bool = False           # asks for every item of its kind (哪些时间要求, what are the deadlines)
+    many: bool = False           # asks for every item of its kind (哪些时间要求, what are the deadlines), or asks
+                                 # several questions at once (有机质要提到多少？耕层要多厚？)
     relative_day: str | None = None  # a day or week it names relative to now (明天, this week)
     points_back: bool = False    # written as a follow-up (那…呢, 这条, "and …", "it")
     inherited: tuple[str, ...] = field(default=(), compare=False)  # asks carried over from the previous question
@@ -187,6 +188,12 @@ PARTY_KINDS = frozenset({"lead", "participants", "liable", "right", "addressees"
 WHO_EN = re.compile(r"(?:^|[,;:]\s*)who\b", re.I)
 
 
+def _figures_asked(text: str, lang: str) -> int:
+    """How many of a question's sentences ask for a figure (有机质要提到多少？耕层要多厚？ asks two)."""
+    return sum(1 for part in re.split(r"[?？]", text) if part.strip()
+               and ("figure" in _asks(part, lang) or _quantity(part, lang)))
+
+
 def parse(raw: str | None) -> Question:
     text = clean_question(raw)
     lang = "en" if is_english(text) else "zh"
@@ -202,6 +209,7 @@ def parse(raw: str | None) -> Question:
         years=tuple(int(y) for y in YEAR_RE.findall(text)), places=places, quantity=quantity,
         quoted=tuple(m.group(1) or m.group(2) for m in QUOTED_RE.finditer(text)),
         names=_names(text, lang, places), office=_office(text, lang),
-        procedure=bool(lexicon().procedure[lang].search(text)), many=bool(lexicon().many[lang].search(text)),
+        procedure=bool(lexicon().procedure[lang].search(text)),
+        many=bool(lexicon().many[lang].search(text)) or _figures_asked(text, lang) >= 2,
         relative_day=(m.group(0) if (m := lexicon().relative_days[lang].search(text)) else None),
         points_back=bool(lexicon().points_back[lang].search(text)))

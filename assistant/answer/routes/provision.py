@@ -154,13 +154,25 @@ def english_stating(hit: Hit, ctx: Context, targets: list[Target]) -> str:
 
 
 def best_target(targets, q: Question, ctx: Context, *, want_deadline: bool) -> Target | None:
-    """The target whose indicator the question names (not merely the first of a shared sentence)."""
+    """The target whose indicator the question names (not merely the first of a shared sentence): the share of
+    the indicator the question names, and of the question the indicator names (牲口粪便…利用起来多少 names
+    利用 of 废弃物资源化利用率, not 规模养殖比重)."""
     qb = question_bigrams(q, ctx)
     pool = [t for t in targets if (t.kind == "deadline") == want_deadline] or list(targets)
     if not pool:
         return None
-    return max(pool, key=lambda t: named_share(t.indicator, qb) + 0.5 * (t.year in q.years)
-               + 0.1 * overlap(qb, t.sentence) + (_english_named(q, ctx, t) if q.english else 0.0))
+    # a figure question on a clause with deadlines only: the deadline whose sentence states a figure of the kind
+    stated_by = lexicon().quantity[q.quantity or "any"]["stated_by"] if q.asking("figure") and not want_deadline else None
+    return max(pool, key=lambda t: naming(t, q, ctx, qb) + 0.5 * (t.year in q.years) + 0.1 * overlap(qb, t.sentence)
+               + (1.0 if stated_by and stated_by.search(unicodedata.normalize("NFKC", t.sentence)) else 0.0))
+
+
+def naming(t: Target, q: Question, ctx: Context, qb: set[str] | None = None) -> float:
+    """How much the question names the target's indicator: the share of the indicator it names and of the
+    question the indicator names; in English, of the rendering's words for it."""
+    qb = question_bigrams(q, ctx) if qb is None else qb
+    return named_share(t.indicator, qb) + 0.5 * named_share(q.topic, bigrams(t.indicator)) \
+        + (_english_named(q, ctx, t) if q.english else 0.0)
 
 
 def _english_named(q: Question, ctx: Context, t: Target) -> float:
@@ -224,6 +236,23 @@ def _english_states_quantity(q: Question, hit: Hit, ctx: Context) -> bool:
     return any(re.search(r"\d", u) and english_share(q, u) >= 0.5 for u, _ in units)
 
 
+DIGITS = re.compile(r"\d")
+
+
+def _figure_sentence(hit: Hit, q: Question, ctx: Context) -> Sentence | None:
+    """The sentence of the clause stating a figure of the kind asked (any figure for 多少): 首批选择10家…"""
+    stated_by = lexicon().quantity[q.quantity or "any"]["stated_by"]
+    found = best_sentence(hit, q, ctx, pattern=stated_by)
+    return found if found is not None and stated_by.search(unicodedata.normalize("NFKC", found.text)) else None
+
+
+def _with_owners(line: str, owners, q: Question) -> str:
+    """A line and, after it, who leads and takes part."""
+    if q.english:
+        return f"{line.rstrip('. ')} ({owners_line(owners, english=True)})"
+    return f"{line.rstrip('。；;')}（{owners_line(owners, english=False, nested=True)}）"
+
+
 def _en_roots(text: str) -> set[str]:
     """The first five letters of an English text's content words: 'province' and 'provincial' meet."""
     return {w[:5] for w in content_stems(text, stop=QUESTION_STOP) if len(w) >= 3}
@@ -277,9 +306,10 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
         elif follow_up:
             line, kind = _not_stated_line("participants", q) + (" " + owners_line(owners, english=q.english)
                                                                 if owners else ""), "who"
-    # a question for a figure and its lead (建多少个…基地，谁牵头) is answered with the target, whose line names
-    # its lead too
-    figure_first = q.asking("figure") and bool(rec.targets)
+    # a question for a figure or a time and its lead (建多少个…基地，谁牵头; 什么时候建成？谁牵头) is answered with the
+    # target, the deadline or the sentence stating the figure, and its lead
+    counted = _figure_sentence(hit, q, ctx) if q.asking("figure") and not rec.targets else None
+    figure_first = (q.asking("figure", "when") and bool(rec.targets)) or counted is not None
     if line is None and q.asking("lead", "participants") and not figure_first:
         if owners:
             line, kind = owners_line(owners, english=q.english), "who"
@@ -303,6 +333,12 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
                 # "有哪些时间要求", "主要指标有哪些", "what goals …": every deadline or target of the clause (of the
                 # year asked), in the clause's order
                 ts = [u for u in rec.targets if u.kind == t.kind and (not q.years or u.year in q.years)][:MANY] or [t]
+            elif not in_focus and t.kind == "target":
+                # a question that names none of a sentence's targets more than another (土层养到多厚、地力提到啥样
+                # of 有机质 2% and 耕层厚度 20厘米) is answered with all of them, not with the first
+                same = [u for u in rec.targets if u.kind == "target" and u.start == t.start and u.year == t.year]
+                if len(same) > 1 and sum(naming(u, q, ctx) >= naming(t, q, ctx) - 1e-9 for u in same) > 1:
+                    ts = same[:MANY]
             if len(ts) > 1:  # the quote and its highlight hold every target listed
                 a, b = min(u.start for u in ts) - c.start, max(u.end for u in ts) - c.start
                 sent = Sentence("zh-sent", c.text[a:b], (a, b), 1.0)
@@ -317,11 +353,18 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
                          for u in ts]
                 line = ("; " if q.english else "；").join([x.rstrip("。;；. ") for x in lines[:-1]] + lines[-1:])
             kind = "target" if t.kind == "target" else "deadline"
+        elif counted is not None:  # a figure stated in a sentence, not read as a target (选择10家, 2支队伍)
+            sent, kind = counted, "numeric"
+            line = (best_english(hit, ctx, pattern=DIGITS) if q.english else "") or counted.text
+            if q.asking("lead", "participants") and owners:
+                line = _with_owners(line, owners, q)
         elif want_deadline:
             timed = best_sentence(hit, q, ctx, pattern=TIME_RE)
             if timed is not None and TIME_RE.search(timed.text):
                 sent, kind = timed, "deadline"
                 line = (best_english(hit, ctx, pattern=TIME_EN) if q.english else "") or timed.text
+                if q.asking("lead", "participants") and owners:
+                    line = _with_owners(line, owners, q)
             else:
                 kind = "deadline"
                 line = _not_stated_line("when", q) + ("" if follow_up else " " + (
