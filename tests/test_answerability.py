@@ -65,6 +65,8 @@ def test_not_stated_names_the_mismatch(judge, catalog, q, cid, reason_has):
     ("清洁土壤行动计划中化肥利用率的目标是多少？到哪一年？", "40-2.5.1"),   # the plan's title is no part of the rate
     ("What cleanup goals are set for land polluted by oil drilling mud?", "40-2.2"),   # clean + up: words it uses
     ("项目负责和服务推进机制实行三级联动，是哪三级？", "41-2.8.55"),
+    # a name shortened with its completion in brackets: 白(城)齐(齐哈尔)兴(安盟) names Qiqihar and Hinggan League
+    ("Is there a cross-provincial ecological zone involving Baicheng, Qiqihar and Hinggan League?", "41-3.9.61"),
 ])
 def test_answerable_is_not_refused(judge, catalog, q, cid):
     assert decide(judge, catalog, q, cid).found

@@ -93,6 +93,7 @@ def test_proper_names_and_sums_of_money_in_english():
     assert parse("农户每亩能拿多少补贴？").quantity == "money"
     assert parse("What annual investment amount in yuan is set for it?").quantity == "money"
     assert parse("领导小组的组长是谁？").office == "组长"
+    assert parse("有人把草场弄坏了，谁有资格出面找他要赔偿？").asking("right")
     assert parse("有机质要提到多少？耕层要多厚？").many and not parse("秸秆综合利用率是多少？谁牵头？").many
 
 

@@ -172,8 +172,10 @@ class Answerability:
         """A place outside the documents' jurisdiction that the provision does not name."""
         home = self.home.get(top.clause.doc_key, NATIONAL)
         doc = self.catalog.document(top.clause.doc_key)
+        # a name shortened with its completion in brackets is still the name: 白(城)齐(齐哈尔)兴(安盟) names 齐齐哈尔
+        joined = re.sub(r"[()（）]", "", text)
         for p in q.places:
-            if p.name in text or p.region == home or (home == NATIONAL and p.region != ABROAD):
+            if p.name in text or p.name in joined or p.region == home or (home == NATIONAL and p.region != ABROAD):
                 continue
             if q.english:
                 return (f"the nearest provision is from {'a national' if home == NATIONAL else 'a ' + self._english(home)} "
