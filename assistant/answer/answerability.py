@@ -305,7 +305,8 @@ class Answerability:
         if not q.quantity:
             return ""
         stated_by = lexicon().quantity[q.quantity]["stated_by"]
-        if stated_by.search(unicodedata.normalize("NFKC", top.clause.text)):
+        # an item's figure may be in its article's lead-in (有下列情形之一的，处…元以下罚款)
+        if stated_by.search(unicodedata.normalize("NFKC", text)):
             return ""
         return (f"the provision nearest the question states no {QUANTITY_EN[q.quantity]}" if q.english
                 else f"最接近的条款没有规定{QUANTITY_ZH[q.quantity]}")

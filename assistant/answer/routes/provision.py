@@ -239,11 +239,20 @@ def _english_states_quantity(q: Question, hit: Hit, ctx: Context) -> bool:
 DIGITS = re.compile(r"\d")
 
 
+def states_quantity(q: Question, text: str) -> bool:
+    """Does `text` state a figure of the kind the question asks for (a sum, an area, a count)?"""
+    return bool(q.quantity) and bool(lexicon().quantity[q.quantity]["stated_by"].search(unicodedata.normalize("NFKC", text)))
+
+
 def _figure_sentence(hit: Hit, q: Question, ctx: Context) -> Sentence | None:
     """The sentence of the clause stating a figure of the kind asked (any figure for 多少): 首批选择10家…"""
     stated_by = lexicon().quantity[q.quantity or "any"]["stated_by"]
     found = best_sentence(hit, q, ctx, pattern=stated_by)
-    return found if found is not None and stated_by.search(unicodedata.normalize("NFKC", found.text)) else None
+    if found is None:
+        return None
+    # a number, not the article 一 of 一个窗口 or 一站式
+    figures = [m.group(0) for m in stated_by.finditer(unicodedata.normalize("NFKC", found.text))]
+    return found if any(re.search(r"\d|[二三四五六七八九十两]", f) for f in figures) else None
 
 
 def _with_owners(line: str, owners, q: Question) -> str:
@@ -353,8 +362,8 @@ def answer(q: Question, hit: Hit, others: list[Hit], ctx: Context, *, kind: str 
                          for u in ts]
                 line = ("; " if q.english else "；").join([x.rstrip("。;；. ") for x in lines[:-1]] + lines[-1:])
             kind = "target" if t.kind == "target" else "deadline"
-        elif counted is not None:  # a figure stated in a sentence, not read as a target (选择10家, 2支队伍)
-            sent, kind = counted, "numeric"
+        elif counted is not None:  # a figure stated in a sentence, not read as a target (选择10家, 2支队伍): the
+            sent, kind = counted, "general"   # sentence itself ("target" is a parsed target's line)
             line = (best_english(hit, ctx, pattern=DIGITS) if q.english else "") or counted.text
             if q.asking("lead", "participants") and owners:
                 line = _with_owners(line, owners, q)
