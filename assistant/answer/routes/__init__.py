@@ -21,6 +21,13 @@ class Context:
     retriever: Retriever
 
     @cached_property
+    def headings(self) -> list:
+        """(heading, clause) of each clause with content that a drafter may name by its heading (lookup.py): read
+        once, not for every question."""
+        from .lookup import named_headings
+        return named_headings(self.catalog)
+
+    @cached_property
     def agencies(self) -> list[str]:
         """Every agency name the documents or the glossary know, longest first."""
         return sorted(self.catalog.unit_names | set(self.glossary.agencies()), key=len, reverse=True)

@@ -71,17 +71,23 @@ def heading(clause: Clause) -> str:
     return HEADING_MARK.sub("", own).rstrip("。:：,，").strip()
 
 
+def named_headings(catalog) -> list[tuple[str, Clause]]:
+    """(heading, clause) of each clause whose heading is long enough to name it and that has content of its own
+    (a bare part heading, 二、重点任务, has its content in its items)."""
+    out = []
+    for c in catalog.clauses:
+        h = heading(c)
+        if len(h) >= MIN_HEADING and not is_heading_only(c, bool(catalog.children(c.clause_id))):
+            out.append((h, c))
+    return out
+
+
 def headed_clause(q: Question, ctx: Context, *, context_doc: str | None = None) -> tuple[Clause, str] | None:
     """(clause, its heading) when the question names a provision by its whole heading: the longest heading it
     contains, if one clause with content has it in the document the question names — or, when it names none, in
     the library (a heading long enough to name one provision) or in the conversation's document; None otherwise."""
     text = norm(q.text)
-    found = []
-    for c in ctx.catalog.clauses:
-        h = heading(c)
-        if len(h) >= MIN_HEADING and h in text:
-            found.append((h, c))
-    found = [(h, c) for h, c in found if not is_heading_only(c, bool(ctx.catalog.children(c.clause_id)))]
+    found = [(h, c) for h, c in ctx.headings if h in text]
     if not found:
         return None
     longest = max(len(h) for h, _ in found)
