@@ -21,7 +21,7 @@ from ..ingest.catalog import Catalog
 from ..search.dictionary import Cedict
 from ..errors import DataError
 from ..search.lexical import STOPWORDS
-from .question import Question, lexicon
+from .question import Question, lexicon, states_quantity
 from ..search.retrieval import Hit
 from .text import bigrams
 
@@ -304,9 +304,7 @@ class Answerability:
         """A kind of figure (money, area, share, count) that the provision does not state."""
         if not q.quantity:
             return ""
-        stated_by = lexicon().quantity[q.quantity]["stated_by"]
-        # an item's figure may be in its article's lead-in (有下列情形之一的，处…元以下罚款)
-        if stated_by.search(unicodedata.normalize("NFKC", text)):
+        if states_quantity(q, text):   # with the article's lead-in: an item's sum may be there (…处…元以下罚款)
             return ""
         return (f"the provision nearest the question states no {QUANTITY_EN[q.quantity]}" if q.english
                 else f"最接近的条款没有规定{QUANTITY_ZH[q.quantity]}")

@@ -16,7 +16,7 @@ from ..search.dictionary import load_cedict
 from ..search.encoders import for_manifest
 from ..errors import BadQuestion
 from ..ingest.glossary import load_glossary, load_renderings
-from .question import Question, parse
+from .question import Question, parse, states_quantity
 from .response import Answer, Citation  # noqa: F401 — the answer API's value types
 from ..search.retrieval import Hit, Retriever
 from .routes import Context, lookup, pre_retrieval_routes, provision
@@ -111,10 +111,10 @@ class Answerer:
                 [h for h in hits[CHOICES:] if provision.states_what_is_asked(q, h, self.ctx)]
             if stating and stating[0] is not best and not provision.states_what_is_asked(q, best, self.ctx):
                 best = stating[0]
-        if not cited and q.quantity and not provision.states_quantity(q, best.clause.text):
+        if not cited and q.quantity and not states_quantity(q, best.clause.text):
             # an item whose article's lead-in states the figure asked (有下列情形之一的，处…元以下罚款): the article
             parent = self.catalog.by_id.get(best.clause.parent_id) if best.clause.parent_id else None
-            if parent is not None and provision.states_quantity(q, parent.text):
+            if parent is not None and states_quantity(q, parent.text):
                 best = Hit(parent, best.score, best.signals, provision.sentences_of(parent, q, self.ctx))
         if not cited and q.places and not self.answerability.names_the_places(q, best):
             # a place outside the documents' province: a close clause that names it (与辽宁沿海经济带合作)

@@ -183,6 +183,11 @@ def _office(text: str, lang: str) -> str | None:
     return m.group("title") if m else None
 
 
+def states_quantity(q: Question, text: str) -> bool:
+    """Does `text` state a figure of the kind the question asks for (a sum, an area, a count)?"""
+    return bool(q.quantity) and bool(lexicon().quantity[q.quantity]["stated_by"].search(unicodedata.normalize("NFKC", text)))
+
+
 # the kinds of answer that name a party: an English question asking "who …" and none of them asks who does it
 PARTY_KINDS = frozenset({"lead", "participants", "liable", "right", "addressees", "issuer"})
 WHO_EN = re.compile(r"(?:^|[,;:]\s*)who\b", re.I)

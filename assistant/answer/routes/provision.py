@@ -14,7 +14,7 @@ from functools import lru_cache
 from ...ingest.clauses import Clause
 from ...search.dictionary import QUESTION_STOP, content_stems
 from ..phrasing import date_english, owners_line, target_line, units_en, units_zh
-from ..question import Question, lexicon
+from ..question import Question, lexicon, states_quantity
 from ...ingest.records import Target, owners_at
 from ..response import Answer, Citation
 from ...search.query import question_words
@@ -28,6 +28,7 @@ STRUCTURE_EN = re.compile(r"^(?:Measure|Item|Sub-item|Step|Part|Article|Section|
 # answered from the records, and the parenthetical is no answer to anything else
 RESPONSIBLE_EN = re.compile(r"\((?:Lead|Responsible|Participating)\b(?:[^()]|\([^()]*\))*\)", re.I)
 MANY = 4  # deadlines or targets listed at most for a question asking for all of them
+DIGITS = re.compile(r"\d")
 TIME_RE = re.compile(r"\d{4}年|\d{1,2}月|年底|年末|月底|季度|每年|年内|半年|前完成")
 # a time in a clause's English rendering: a year, a month (May only as a date), the end of a period, a recurrence
 TIME_EN = re.compile(r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|june|july|august|september|october|"
@@ -145,12 +146,11 @@ def english_stating(hit: Hit, ctx: Context, targets: list[Target]) -> str:
     """The sentences of the clause's rendering that state these targets' figures, in order; "" unless they state
     every one (a clause without a rendering, or a rendering that words a figure otherwise)."""
     units = [u for u, _ in english_units(ctx.renderings.get(hit.clause.clause_id) or "", {})]
-    figures = [re.search(r"\d+(?:\.\d+)?", t.value) for t in targets]
+    figures = [_figure_re(t) for t in targets]
     if not units or not all(figures):
         return ""
-    held = [u for u in units if any(re.search(rf"(?<![\d.]){re.escape(f[0])}(?![\d.])", u) for f in figures)]
-    text = " ".join(held)
-    return text if all(re.search(rf"(?<![\d.]){re.escape(f[0])}(?![\d.])", text) for f in figures) else ""
+    text = " ".join(u for u in units if any(f.search(u) for f in figures))
+    return text if all(f.search(text) for f in figures) else ""
 
 
 def best_target(targets, q: Question, ctx: Context, *, want_deadline: bool) -> Target | None:
@@ -229,19 +229,10 @@ def states_what_is_asked(q: Question, hit: Hit, ctx: Context, *, loosely: bool =
 def _english_states_quantity(q: Question, hit: Hit, ctx: Context) -> bool:
     """An English question for a kind of figure (how many towns): the clause states a figure of that kind and a
     sentence of its rendering with a number has most of the question's words (22 distinctive demonstration towns)."""
-    stated_by = lexicon().quantity[q.quantity]["stated_by"]
-    if not stated_by.search(unicodedata.normalize("NFKC", hit.clause.text)):
+    if not states_quantity(q, hit.clause.text):
         return False
     units = english_units(ctx.renderings.get(hit.clause.clause_id) or "", {})
-    return any(re.search(r"\d", u) and english_share(q, u) >= 0.5 for u, _ in units)
-
-
-DIGITS = re.compile(r"\d")
-
-
-def states_quantity(q: Question, text: str) -> bool:
-    """Does `text` state a figure of the kind the question asks for (a sum, an area, a count)?"""
-    return bool(q.quantity) and bool(lexicon().quantity[q.quantity]["stated_by"].search(unicodedata.normalize("NFKC", text)))
+    return any(DIGITS.search(u) and english_share(q, u) >= 0.5 for u, _ in units)
 
 
 def _figure_sentence(hit: Hit, q: Question, ctx: Context) -> Sentence | None:
