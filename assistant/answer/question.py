@@ -193,10 +193,11 @@ PARTY_KINDS = frozenset({"lead", "participants", "liable", "right", "addressees"
 WHO_EN = re.compile(r"(?:^|[,;:]\s*)who\b", re.I)
 
 
-def _figures_asked(text: str, lang: str) -> int:
-    """How many of a question's sentences ask for a figure (有机质要提到多少？耕层要多厚？ asks two)."""
-    return sum(1 for part in re.split(r"[?？]", text) if part.strip()
-               and ("figure" in _asks(part, lang) or _quantity(part, lang)))
+def _asks_several_figures(text: str, lang: str) -> bool:
+    """Do two or more of a question's sentences ask for a figure (有机质要提到多少？耕层要多厚？)? A question of one
+    sentence is not read twice."""
+    parts = [part for part in re.split(r"[?？]", text) if part.strip()]
+    return len(parts) >= 2 and sum(1 for part in parts if "figure" in _asks(part, lang) or _quantity(part, lang)) >= 2
 
 
 def parse(raw: str | None) -> Question:
@@ -215,6 +216,6 @@ def parse(raw: str | None) -> Question:
         quoted=tuple(m.group(1) or m.group(2) for m in QUOTED_RE.finditer(text)),
         names=_names(text, lang, places), office=_office(text, lang),
         procedure=bool(lexicon().procedure[lang].search(text)),
-        many=bool(lexicon().many[lang].search(text)) or _figures_asked(text, lang) >= 2,
+        many=bool(lexicon().many[lang].search(text)) or _asks_several_figures(text, lang),
         relative_day=(m.group(0) if (m := lexicon().relative_days[lang].search(text)) else None),
         points_back=bool(lexicon().points_back[lang].search(text)))
