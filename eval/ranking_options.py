@@ -203,6 +203,7 @@ def adapter(st: Study, fitting: list[dict], *, l2: float = 0.01, steps: int = 60
     return score
 
 
+LEARNS = {"adapter"}   # options fitted on the questions themselves: left-out sets are scored by one learned without them
 OPTIONS = {"prf": prf, "centroid": centroid, "heading": heading, "phrases": phrases, "document": document,
            "adapter": adapter}
 
@@ -226,18 +227,20 @@ def fit_weight(rows: list[dict], extra: list[np.ndarray]) -> float:
 
 
 def measure_option(st: Study, name: str, make) -> None:
+    def scores(fitting: list[dict]) -> dict[str, list[np.ndarray]]:
+        """Per set, the option's clause scores per question; an option that learns learns on `fitting` only."""
+        score = make(st, fitting)
+        return {p: [score(r) for r in st.rows[p]] for p in st.rows}
+
     fitting = [r for p in FIT for r in st.rows[p]]
-    score = make(st, fitting)
-    extra = {p: [score(r) for r in st.rows[p]] for p in st.rows}
+    extra = scores(fitting)
     w = fit_weight(fitting, [e for p in FIT for e in extra[p]])
     cells = []
-    for p in FIT:   # the weight fitted on the two other fitting sets; a learned option learned on them too
+    for p in FIT:   # the weight fitted on the two other fitting sets; a learning option learned on them too
         others = [q for q in FIT if q != p]
-        score_cv = score if name != "adapter" else make(st, [r for q in others for r in st.rows[q]])
-        ex = extra[p] if name != "adapter" else [score_cv(r) for r in st.rows[p]]
-        w_cv = fit_weight([r for q in others for r in st.rows[q]],
-                          [e for q in others for e in (extra[q] if name != "adapter" else [score_cv(r) for r in st.rows[q]])])
-        cells.append(_cell(p, st.rows[p], [r["fused"] + w_cv * z(e) for r, e in zip(st.rows[p], ex)]))
+        ex = scores([r for q in others for r in st.rows[q]]) if name in LEARNS else extra
+        w_cv = fit_weight([r for q in others for r in st.rows[q]], [e for q in others for e in ex[q]])
+        cells.append(_cell(p, st.rows[p], [r["fused"] + w_cv * z(e) for r, e in zip(st.rows[p], ex[p])]))
     for p in REPORT:
         cells.append(_cell(p, st.rows[p], [r["fused"] + w * z(e) for r, e in zip(st.rows[p], extra[p])]))
         # the ceiling: the weight that would suit the held-out set best (never used, only to show what is there)
